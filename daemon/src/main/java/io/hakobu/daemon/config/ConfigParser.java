@@ -1,0 +1,159 @@
+package io.hakobu.daemon.config;
+
+import io.hakobu.core.config.ConfigMap;
+import io.hakobu.core.config.ConfigNode;
+import io.hakobu.core.config.ConfigProblems;
+import io.hakobu.core.pipeline.BufferConfig;
+import io.hakobu.core.pipeline.SinkFactory;
+import io.hakobu.core.pipeline.SourceFactory;
+import io.hakobu.core.pipeline.WhenFull;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Turns a {@link ConfigNode} tree into a {@link HakobuConfig}, collecting every problem (unknown
+ * keys, wrong types, bad durations and sizes, unknown component types, routes to unknown sources)
+ * in one pass. Has no side effects: this is also what {@code hakobu check} runs.
+ */
+public final class ConfigParser {
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+
+    private final ComponentRegistry registry;
+
+    public ConfigParser(ComponentRegistry registry) {
+        this.registry = registry;
+    }
+
+    /** The configuration, or {@code null} if there were problems (all of them are in {@code problems}). */
+    public HakobuConfig parse(ConfigNode root, ConfigProblems problems) {
+        int before = problems.size();
+        ConfigMap top = ConfigMap.of(root, problems);
+
+        ConfigMap node = top.map("node");
+        String nodeName = node.string("name", null);
+        if (nodeName == null || nodeName.isBlank()) {
+            nodeName = Hostnames.local();
+        }
+        String dataDir = node.string("data_dir", "/var/lib/hakobu");
+        Duration grace = node.duration("shutdown_grace", Duration.ofSeconds(10));
+        node.finish();
+
+        ConfigMap api = top.map("api");
+        String listen = api.string("listen", null);
+        if (listen != null && !listen.matches("[^\\s:]*:\\d{1,5}")) {
+            api.problem("listen", "expected HOST:PORT such as 127.0.0.1:9880, got '" + listen + "'");
+        }
+        api.finish();
+
+        Map<String, HakobuConfig.SourceSpec> sources = new LinkedHashMap<>();
+        ConfigNode srcNode = top.raw("sources");
+        if (srcNode == null || srcNode.kind() == ConfigNode.Kind.NULL
+                || (srcNode.kind() == ConfigNode.Kind.MAP && srcNode.entries().isEmpty())) {
+            problems.add(srcNode != null ? srcNode : root, (srcNode == null ? "'sources' is missing" : "is empty")
+                    + ": define at least one source");
+        } else if (srcNode.kind() != ConfigNode.Kind.MAP) {
+            problems.add(srcNode, "expected a map of source ids to sources, got " + srcNode.describe());
+        } else {
+            for (Map.Entry<String, ConfigNode> e : srcNode.entries().entrySet()) {
+                HakobuConfig.SourceSpec s = parseSource(e.getKey(), e.getValue(), problems);
+                if (s != null) {
+                    sources.put(s.id(), s);
+                }
+            }
+        }
+
+        Map<String, HakobuConfig.SinkSpec> sinks = new LinkedHashMap<>();
+        ConfigNode sinkNode = top.raw("sinks");
+        if (sinkNode == null || sinkNode.kind() == ConfigNode.Kind.NULL
+                || (sinkNode.kind() == ConfigNode.Kind.MAP && sinkNode.entries().isEmpty())) {
+            problems.add(sinkNode != null ? sinkNode : root, (sinkNode == null ? "'sinks' is missing" : "is empty")
+                    + ": define at least one sink");
+        } else if (sinkNode.kind() != ConfigNode.Kind.MAP) {
+            problems.add(sinkNode, "expected a map of sink ids to sinks, got " + sinkNode.describe());
+        } else {
+            List<String> sourceIds = srcNode != null && srcNode.kind() == ConfigNode.Kind.MAP
+                    ? new ArrayList<>(srcNode.entries().keySet()) : List.of();
+            for (Map.Entry<String, ConfigNode> e : sinkNode.entries().entrySet()) {
+                HakobuConfig.SinkSpec s = parseSink(e.getKey(), e.getValue(), sourceIds, problems);
+                if (s != null) {
+                    sinks.put(s.id(), s);
+                }
+            }
+        }
+        top.finish();
+        if (problems.size() > before) {
+            return null;
+        }
+        return new HakobuConfig(root.file(), nodeName, Path.of(dataDir), listen, grace, sources, sinks);
+    }
+
+    @SuppressWarnings("unchecked")
+    private HakobuConfig.SourceSpec parseSource(String id, ConfigNode n, ConfigProblems problems) {
+        checkId(id, n, problems);
+        ConfigMap cfg = ConfigMap.of(n, problems);
+        String type = cfg.requiredString("type");
+        if (type == null) {
+            return null;
+        }
+        SourceFactory<Object> f = (SourceFactory<Object>) registry.source(type);
+        if (f == null) {
+            cfg.problem("type", "unknown source type '" + type + "'; known types: "
+                    + String.join(", ", registry.sources().keySet()));
+            return null;
+        }
+        Object parsed = f.parse(cfg);
+        return parsed == null ? null : new HakobuConfig.SourceSpec(id, type, f, parsed);
+    }
+
+    @SuppressWarnings("unchecked")
+    private HakobuConfig.SinkSpec parseSink(String id, ConfigNode n, List<String> sourceIds, ConfigProblems problems) {
+        checkId(id, n, problems);
+        ConfigMap cfg = ConfigMap.of(n, problems);
+        String type = cfg.requiredString("type");
+        List<String> inputs = cfg.stringList("inputs", sourceIds);
+        for (String in : inputs) {
+            if (!sourceIds.contains(in)) {
+                cfg.problem("inputs", "unknown source '" + in + "'; sources are: " + String.join(", ", sourceIds));
+            }
+        }
+        BufferConfig buffer = parseBuffer(cfg.map("buffer"));
+        if (type == null) {
+            return null;
+        }
+        SinkFactory<Object> f = (SinkFactory<Object>) registry.sink(type);
+        if (f == null) {
+            cfg.problem("type", "unknown sink type '" + type + "'; known types: "
+                    + String.join(", ", registry.sinks().keySet()));
+            return null;
+        }
+        Object parsed = f.parse(cfg);
+        return parsed == null ? null : new HakobuConfig.SinkSpec(id, type, f, parsed, List.copyOf(inputs), buffer);
+    }
+
+    private static BufferConfig parseBuffer(ConfigMap b) {
+        BufferConfig d = BufferConfig.DEFAULT;
+        String type = b.oneOf("type", "memory", "memory", "disk");
+        if ("disk".equals(type)) {
+            b.problem("type", "disk buffers are not available in this version yet; use 'memory'");
+        }
+        long maxBytes = b.size("max_bytes", d.maxBytes());
+        long maxEvents = b.integer("max_events", d.maxEvents(), 1, Integer.MAX_VALUE);
+        String whenFull = b.oneOf("when_full", "block", "block", "drop_newest");
+        b.finish();
+        if (maxBytes < 1024) {
+            b.problem("max_bytes", "must be at least 1KiB");
+        }
+        return new BufferConfig(maxEvents, maxBytes, WhenFull.parse(whenFull));
+    }
+
+    private static void checkId(String id, ConfigNode n, ConfigProblems problems) {
+        if (!ID.matcher(id).matches()) {
+            problems.add(n, "component ids must match " + ID.pattern());
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package io.hakobu.daemon.source;
+
+import io.hakobu.core.codec.Parser;
+import io.hakobu.core.event.EntryId;
+import io.hakobu.core.event.Fields;
+import io.hakobu.core.event.LogEntry;
+import java.util.Map;
+
+/**
+ * Builds entries from lines for the line-oriented sources (file, stdin): parse with the configured
+ * format, add the static {@code fields}, then hakobu's metadata in a fixed order: {@code _HOSTNAME},
+ * {@code _SOURCE}, {@code _FILE} (file sources), {@code __REALTIME_TIMESTAMP}, {@code __CURSOR},
+ * {@code __ID}. One instance per source thread.
+ */
+public final class LineEntries {
+    private final String hostname;
+    private final String sourceId;
+    private final Parser parser;
+    private final String[] staticNames;
+    private final String[] staticValues;
+
+    public LineEntries(String hostname, String sourceId, Parser parser, Map<String, String> staticFields) {
+        this.hostname = hostname;
+        this.sourceId = sourceId;
+        this.parser = parser;
+        this.staticNames = staticFields.keySet().toArray(new String[0]);
+        this.staticValues = staticFields.values().toArray(new String[0]);
+    }
+
+    /**
+     * @param line the line's bytes (no terminator), owned by the entry from now on
+     * @param stream the stream identity (see {@link LogEntry#origin})
+     * @param ids the id generator of that stream
+     * @param cursorPrefix {@code __CURSOR} up to the offset, e.g. {@code "file:<dev>:<ino>:"}
+     * @param position the position of the entry: the stream offset just after its line
+     * @param file the file path for {@code _FILE}, or null
+     * @param truncated whether the line was cut at the size limit
+     */
+    public String hostname() {
+        return hostname;
+    }
+
+    public LogEntry build(byte[] line, String stream, EntryId ids, String cursorPrefix, long position,
+                          String file, boolean truncated, long nowMicros) {
+        LogEntry e = new LogEntry(16).backing(line);
+        parser.parse(line, 0, line.length, e);
+        for (int i = 0; i < staticNames.length; i++) {
+            e.set(staticNames[i], staticValues[i]);
+        }
+        if (truncated) {
+            e.add(Fields.TRUNCATED, Boolean.TRUE);
+        }
+        e.add(Fields.HOSTNAME, hostname);
+        e.add(Fields.SOURCE, sourceId);
+        if (file != null) {
+            e.add(Fields.FILE, file);
+        }
+        e.add(Fields.REALTIME_TIMESTAMP, nowMicros);
+        e.add(Fields.CURSOR, cursorPrefix + position);
+        e.add(Fields.ID, ids.of(position));
+        e.origin(stream, position);
+        e.sizeEstimate(line.length + 64);
+        return e;
+    }
+}

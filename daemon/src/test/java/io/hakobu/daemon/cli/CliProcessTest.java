@@ -1,0 +1,109 @@
+package io.hakobu.daemon.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hakobu.daemon.Await;
+import io.hakobu.daemon.HakobuProcess;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line as users run it: separate JVMs, exit codes, output. */
+class CliProcessTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void checkPrintsAllProblemsAndExitsOne() throws Exception {
+        Path cfg = dir.resolve("bad.yaml");
+        Files.writeString(cfg, "node: {shutdown_grace: soon}\nsources:\n  a: {type: stdin, formt: ltsv}\n"
+                + "sinks:\n  o: {type: nosuch}\n");
+        Path log = dir.resolve("out.txt");
+        try (HakobuProcess p = HakobuProcess.start(log, "check", "-c", cfg.toString())) {
+            assertEquals(1, p.waitFor(60));
+        }
+        String out = Files.readString(log);
+        assertTrue(out.contains(cfg + ":1: node.shutdown_grace: expected a duration"), out);
+        assertTrue(out.contains(cfg + ":3: sources.a.formt: unknown key (did you mean 'format'?)"), out);
+        assertTrue(out.contains(cfg + ":5: sinks.o.type: unknown sink type 'nosuch'"), out);
+        assertTrue(out.contains("3 problems found"), out);
+    }
+
+    @Test
+    void stdinToStdoutEndsAtEndOfInputAndKeepsBadLines() throws Exception {
+        Path input = dir.resolve("in.txt");
+        Files.writeString(input, "a=1 b=two\nnot=\"closed\n\u00e9t\u00e9=ok\nlast=line-without-newline");
+        Path cfg = dir.resolve("ok.yaml");
+        Files.writeString(cfg, "node: {name: n1, data_dir: " + dir.resolve("state") + "}\n"
+                + "sources:\n  in: {type: stdin, format: logfmt}\nsinks:\n  o: {type: stdout, encoding: ndjson}\n");
+        Path log = dir.resolve("run.txt");
+        try (HakobuProcess p = HakobuProcess.start(log, input.toFile(), "run", "-c", cfg.toString())) {
+            assertEquals(0, p.waitFor(60), () -> readQuietly(log));
+        }
+        List<JsonNode> entries = Files.readAllLines(log, StandardCharsets.UTF_8).stream()
+                .filter(l -> l.startsWith("{")).map(CliProcessTest::json).toList();
+        assertEquals(4, entries.size(), () -> readQuietly(log));
+        assertEquals("two", entries.get(0).path("b").asText());
+        assertEquals("n1", entries.get(0).path("_HOSTNAME").asText());
+        assertEquals("in", entries.get(0).path("_SOURCE").asText());
+        assertEquals(32, entries.get(0).path("__ID").asText().length());
+        assertEquals("not=\"closed", entries.get(1).path("MESSAGE").asText());
+        assertTrue(entries.get(1).has("_PARSE_ERROR"));
+        assertEquals("line-without-newline", entries.get(3).path("last").asText());
+    }
+
+    @Test
+    void versionPrintsVersionAndJava() throws Exception {
+        Path log = dir.resolve("v.txt");
+        try (HakobuProcess p = HakobuProcess.start(log, "version")) {
+            assertEquals(0, p.waitFor(60));
+        }
+        String out = Files.readString(log);
+        assertTrue(out.startsWith("hakobu "), out);
+        assertTrue(out.contains("java 17") || out.contains("java "), out);
+    }
+
+    @Test
+    void sighupDoesNotKillAndSigtermStopsGracefully() throws Exception {
+        Path cfg = dir.resolve("f.yaml");
+        Path in = dir.resolve("in.log");
+        Files.writeString(in, "hello\n");
+        Files.writeString(cfg, "node: {name: n1, data_dir: " + dir.resolve("state") + "}\n"
+                + "sources:\n  f: {type: file, include: [\"" + in + "\"]}\nsinks:\n  o: {type: file, path: \""
+                + dir.resolve("o.ndjson") + "\"}\n");
+        Path log = dir.resolve("hup.txt");
+        try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
+            Await.until(Duration.ofSeconds(60), "started", () -> readQuietly(log).contains("event=started"));
+            new ProcessBuilder("kill", "-HUP", Long.toString(p.process().pid())).start().waitFor();
+            Await.until(Duration.ofSeconds(30), "sighup logged", () -> readQuietly(log).contains("event=sighup"));
+            assertTrue(p.process().isAlive(), "SIGHUP must not kill hakobu");
+            assertEquals(0, p.terminate(60));
+        }
+        assertTrue(readQuietly(log).contains("event=stopped drained=true"), readQuietly(log));
+    }
+
+    private static JsonNode json(String s) {
+        try {
+            return JSON.readTree(s);
+        } catch (Exception e) {
+            throw new AssertionError("not JSON: " + s, e);
+        }
+    }
+
+    private static String readQuietly(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (Exception e) {
+            return "";
+        }
+    }
+}
