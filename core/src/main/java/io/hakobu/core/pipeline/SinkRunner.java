@@ -1,0 +1,428 @@
+package io.hakobu.core.pipeline;
+
+import io.hakobu.core.checkpoint.CheckpointStore;
+import io.hakobu.core.pipeline.ComponentStatus.Kind;
+import io.hakobu.core.pipeline.ComponentStatus.State;
+import io.hakobu.core.telemetry.ComponentMetrics;
+import io.hakobu.core.telemetry.Counter;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns one sink: its buffer, its thread ({@code hakobu-sink-<id>}) and its retries.
+ *
+ * <p>The runner thread calls {@link Sink#start}, then loops: take up to {@link #MAX_WRITE_BATCHES}
+ * batches (about {@link #MAX_WRITE_BYTES}) from the buffer, {@link Sink#write} them, wait for the
+ * stage, complete every batch's share with the final status, or retry the same list with
+ * exponential backoff and jitter while the status is {@code ERRORED}. Once the pipeline drains,
+ * it exits when the buffer is empty (or the deadline passed) and calls {@link Sink#close}.
+ *
+ * <p>Producers ({@link SourceRunner}s) only call {@link #accept(Batch, SourceRunner)}.
+ */
+final class SinkRunner implements SinkContext, Runnable {
+    private static final Logger log = LoggerFactory.getLogger(SinkRunner.class);
+
+    static final int MAX_WRITE_BATCHES = 64;
+    static final long MAX_WRITE_BYTES = 8L << 20;
+    /** Safety net for parks; every real wake-up is signalled. */
+    private static final long MAX_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final String id;
+    private final String type;
+    private final Sink sink;
+    private final BufferConfig buffer;
+    private final BoundedBatchQueue queue;
+    private final NodeInfo node;
+    private final CheckpointStore checkpoints;
+    private final ComponentMetrics metrics;
+    private final ShutdownSignal shutdown;
+    private final long minBackoffMillis;
+    private final long maxBackoffMillis;
+
+    private final Counter eventsIn;
+    private final Counter bytesIn;
+    private final Counter eventsDelivered;
+    private final Counter eventsRejected;
+    private final Counter eventsDropped;
+    private final Counter retries;
+    private volatile long lastDeliveryEpochSeconds;
+
+    final Thread thread;
+    /** Completes when {@link Sink#start} returned (exceptionally if it threw). */
+    final CompletableFuture<Void> started = new CompletableFuture<>();
+    private volatile State state = State.STARTING;
+    private volatile String lastError;
+    /** True from before a drain until its batches are resolved (see {@link #isIdle()}). */
+    private volatile boolean busy;
+    /** Set when the runner exits having written everything it was given. */
+    private volatile boolean drained;
+    private volatile boolean closed;
+
+    SinkRunner(String id, String type, Sink sink, BufferConfig buffer, NodeInfo node, CheckpointStore checkpoints,
+            ComponentMetrics metrics, ShutdownSignal shutdown, long minBackoffMillis, long maxBackoffMillis) {
+        this.id = id;
+        this.type = type;
+        this.sink = sink;
+        this.buffer = buffer;
+        this.queue = new BoundedBatchQueue(buffer);
+        this.node = node;
+        this.checkpoints = checkpoints;
+        this.metrics = metrics;
+        this.shutdown = shutdown;
+        this.minBackoffMillis = minBackoffMillis;
+        this.maxBackoffMillis = maxBackoffMillis;
+        this.eventsIn = metrics.counter("events_in_total");
+        this.bytesIn = metrics.counter("bytes_in_total");
+        this.eventsDelivered = metrics.counter("events_delivered_total");
+        this.eventsRejected = metrics.counter("events_rejected_total");
+        this.eventsDropped = metrics.counter("events_dropped_total", "reason", "buffer_full", "intentional", "true");
+        this.retries = metrics.counter("retries_total");
+        metrics.gauge("buffer_events", queue::entries);
+        metrics.gauge("buffer_bytes", queue::bytes);
+        metrics.gauge("last_delivery_timestamp_seconds", () -> lastDeliveryEpochSeconds);
+        this.thread = new Thread(this, "hakobu-sink-" + id);
+        this.thread.setDaemon(true);
+    }
+
+    // ---- SinkContext -------------------------------------------------------------------------
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public NodeInfo node() {
+        return node;
+    }
+
+    @Override
+    public CheckpointStore checkpoints() {
+        return checkpoints;
+    }
+
+    @Override
+    public ComponentMetrics metrics() {
+        return metrics;
+    }
+
+    @Override
+    public boolean isStopping() {
+        return shutdown.isStopping();
+    }
+
+    // ---- producer side -----------------------------------------------------------------------
+
+    /**
+     * Hands one share of {@code batch} to this sink; the caller has already retained that share.
+     * Called on the emitting source's thread.
+     *
+     * @return false when the pipeline began stopping while this waited for space (the share stays
+     *     incomplete)
+     */
+    boolean accept(Batch batch, SourceRunner from) throws InterruptedException {
+        boolean taken = buffer.whenFull() == WhenFull.BLOCK
+                ? queue.offer(batch, Long.MAX_VALUE, TimeUnit.NANOSECONDS, shutdown::isStopping)
+                : queue.offer(batch);
+        if (taken) {
+            eventsIn.add(batch.size());
+            bytesIn.add(batch.bytes());
+            return true;
+        }
+        if (buffer.whenFull() == WhenFull.BLOCK) {
+            return false; // stopping
+        }
+        eventsDropped.add(batch.size());
+        if (log.isDebugEnabled()) {
+            log.debug("sink={} status=dropped reason=buffer_full source={} events={} bytes={}",
+                    id, from.id(), batch.size(), batch.bytes());
+        }
+        complete(batch, DeliveryStatus.REJECTED);
+        return true;
+    }
+
+    /** Releases producers blocked on a full buffer so they notice that the pipeline stops. */
+    void wakeProducers() {
+        queue.wakeProducers();
+    }
+
+    // ---- runner thread -----------------------------------------------------------------------
+
+    @Override
+    public void run() {
+        try {
+            sink.start(this);
+        } catch (Throwable e) {
+            fail("start failed", e);
+            started.completeExceptionally(e);
+            awaitDrainQuietly();
+            closeSink();
+            return;
+        }
+        state = State.RUNNING;
+        started.complete(null);
+        try {
+            loop();
+        } catch (Throwable e) {
+            fail("runner failed", e);
+            if (e instanceof VirtualMachineError) {
+                throw (VirtualMachineError) e;
+            }
+        } finally {
+            closeSink();
+        }
+    }
+
+    private void loop() {
+        List<Batch> taken = new ArrayList<>();
+        for (;;) {
+            if (shutdown.isDraining() && (queue.isEmpty() || shutdown.deadlinePassed(System.nanoTime()))) {
+                drained = queue.isEmpty();
+                if (!drained) {
+                    log.warn("sink={} status=abandoned reason=shutdown_deadline queued_events={}", id, queue.entries());
+                }
+                return;
+            }
+            busy = true; // before the drain: see isIdle()
+            if (queue.drainTo(taken, MAX_WRITE_BATCHES, MAX_WRITE_BYTES) == 0) {
+                busy = false;
+                if (shutdown.isDraining()) {
+                    Thread.onSpinWait(); // a producer is between its reservation and its enqueue
+                } else {
+                    queue.awaitNotEmpty(MAX_PARK_NANOS, TimeUnit.NANOSECONDS);
+                }
+                continue;
+            }
+            boolean resolved = deliver(Collections.unmodifiableList(new ArrayList<>(taken)));
+            taken.clear();
+            busy = false;
+            if (!resolved) {
+                log.warn("sink={} status=abandoned reason=shutdown_deadline queued_events={}", id, queue.entries());
+                return; // deadline passed; the write and what is queued stay unacknowledged
+            }
+        }
+    }
+
+    /**
+     * Writes {@code batches} until the sink returns a final status, retrying {@code ERRORED} and
+     * exceptions with backoff.
+     *
+     * @return true when the batches were resolved; false when the shutdown deadline passed first
+     */
+    private boolean deliver(List<Batch> batches) {
+        int attempt = 0;
+        for (;;) {
+            DeliveryStatus status;
+            String error;
+            Throwable cause = null;
+            try {
+                CompletionStage<DeliveryStatus> stage = sink.write(batches);
+                if (stage == null) {
+                    throw new IllegalStateException("write returned null");
+                }
+                CompletableFuture<DeliveryStatus> done = awaitStage(stage);
+                if (done == null) {
+                    return false; // deadline passed while the write was in flight
+                }
+                status = done.get();
+                error = status == null ? "write completed with a null status"
+                        : status == DeliveryStatus.ERRORED ? "write returned ERRORED" : null;
+            } catch (Throwable e) {
+                if (e instanceof VirtualMachineError) {
+                    throw (VirtualMachineError) e;
+                }
+                cause = unwrap(e);
+                status = null;
+                error = cause.toString();
+            }
+            if (error == null) {
+                resolve(batches, status);
+                return true;
+            }
+            attempt++;
+            retries.inc();
+            lastError = error;
+            long backoffMillis = backoffMillis(attempt, minBackoffMillis, maxBackoffMillis, ThreadLocalRandom.current().nextDouble());
+            log.warn("sink={} status=retry attempt={} backoff_ms={} batches={} events={} error=\"{}\"",
+                    id, attempt, backoffMillis, batches.size(), countEvents(batches), error);
+            if (cause != null && log.isDebugEnabled()) {
+                log.debug("sink={} status=retry attempt={} stack trace follows", id, attempt, cause);
+            }
+            if (!sleep(backoffMillis)) {
+                return false;
+            }
+        }
+    }
+
+    /**
+     * Waits for the stage to complete; stop wakes us to re-check the deadline.
+     *
+     * @return the completed stage, or null if the shutdown deadline passed first
+     */
+    private CompletableFuture<DeliveryStatus> awaitStage(CompletionStage<DeliveryStatus> stage) {
+        Thread self = Thread.currentThread();
+        CompletableFuture<DeliveryStatus> result = new CompletableFuture<>();
+        stage.whenComplete((s, e) -> {
+            if (e != null) {
+                result.completeExceptionally(e);
+            } else {
+                result.complete(s);
+            }
+            LockSupport.unpark(self);
+        });
+        while (!result.isDone()) {
+            long remaining = shutdown.remainingNanos(System.nanoTime());
+            if (remaining <= 0) {
+                return null;
+            }
+            LockSupport.parkNanos(this, Math.min(remaining, MAX_PARK_NANOS));
+        }
+        return result;
+    }
+
+    /** Sleeps the backoff; false when the shutdown deadline comes first. Woken early by stop. */
+    private boolean sleep(long millis) {
+        long wakeAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        for (;;) {
+            long now = System.nanoTime();
+            if (shutdown.remainingNanos(now) <= wakeAt - now) {
+                return false; // the next attempt would start after the deadline
+            }
+            if (now - wakeAt >= 0) {
+                return true;
+            }
+            LockSupport.parkNanos(this, Math.min(wakeAt - now, MAX_PARK_NANOS));
+        }
+    }
+
+    private void resolve(List<Batch> batches, DeliveryStatus status) {
+        long events = countEvents(batches);
+        if (status == DeliveryStatus.DELIVERED) {
+            eventsDelivered.add(events);
+            lastDeliveryEpochSeconds = System.currentTimeMillis() / 1000;
+        } else {
+            eventsRejected.add(events);
+            log.warn("sink={} status=rejected batches={} events={}", id, batches.size(), events);
+        }
+        lastError = status == DeliveryStatus.REJECTED ? "write rejected " + events + " events" : null;
+        for (Batch b : batches) {
+            complete(b, status);
+        }
+    }
+
+    private void complete(Batch batch, DeliveryStatus status) {
+        try {
+            batch.ack().complete(status);
+        } catch (RuntimeException e) {
+            log.warn("sink={} status=ack_failed source={} error=\"{}\"", id, batch.sourceId(), e.toString(), e);
+        }
+    }
+
+    private void awaitDrainQuietly() {
+        while (!shutdown.isDraining()) {
+            LockSupport.parkNanos(this, MAX_PARK_NANOS);
+        }
+    }
+
+    private void closeSink() {
+        try {
+            sink.close();
+        } catch (Throwable e) {
+            log.warn("sink={} status=close_failed error=\"{}\"", id, e.toString(), e);
+            if (lastError == null) {
+                lastError = "close failed: " + e;
+            }
+            if (e instanceof VirtualMachineError) {
+                throw (VirtualMachineError) e;
+            }
+        } finally {
+            closed = true;
+            if (state != State.FAILED) {
+                state = State.STOPPED;
+            }
+        }
+    }
+
+    private void fail(String what, Throwable e) {
+        lastError = what + ": " + e;
+        state = State.FAILED;
+        log.error("sink={} status=failed reason=\"{}\" error=\"{}\"", id, what, e.toString(), e);
+    }
+
+    // ---- views for the pipeline --------------------------------------------------------------
+
+    /** Wakes the runner thread wherever it parks (queue, write, backoff) so it re-reads the phase. */
+    void wake() {
+        LockSupport.unpark(thread);
+    }
+
+    /** Called (by stop) when the runner thread never ran: close on the caller's thread. */
+    void closeUnstarted() {
+        closeSink();
+    }
+
+    /** True when the buffer is empty and no write is in flight. */
+    boolean isIdle() {
+        return queue.isEmpty() && !busy; // order matters: counters first, then busy
+    }
+
+    boolean drained() {
+        return drained;
+    }
+
+    boolean closed() {
+        return closed;
+    }
+
+    BoundedBatchQueue queue() {
+        return queue;
+    }
+
+    ComponentStatus status() {
+        return new ComponentStatus(id, Kind.SINK, type, state, lastError, queue.entries(), queue.bytes());
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    /**
+     * Exponential backoff with "equal jitter": the ceiling doubles from {@code minMillis} up to
+     * {@code maxMillis}, and the delay is uniform in [ceiling/2, ceiling], never below {@code minMillis}.
+     *
+     * @param random uniform in [0, 1)
+     */
+    static long backoffMillis(int attempt, long minMillis, long maxMillis, double random) {
+        int shift = Math.min(Math.max(attempt - 1, 0), 30);
+        long ceiling = minMillis << shift;
+        if (ceiling <= 0 || ceiling > maxMillis || (ceiling >> shift) != minMillis) {
+            ceiling = maxMillis;
+        }
+        long half = ceiling / 2;
+        long delay = half + (long) (random * (ceiling - half + 1));
+        return Math.max(minMillis, Math.min(delay, ceiling));
+    }
+
+    private static long countEvents(List<Batch> batches) {
+        long n = 0;
+        for (Batch b : batches) {
+            n += b.size();
+        }
+        return n;
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
+}
