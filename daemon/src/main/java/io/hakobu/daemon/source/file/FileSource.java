@@ -42,7 +42,7 @@ final class FileSource implements Source {
     private final NodeInfo node;
     private final Map<String, FileTail> tails = new LinkedHashMap<>();
     /** Acknowledged offsets by file key, as last saved or loaded (includes files not open now). */
-    private final Map<String, Long> savedOffsets = new HashMap<>();
+    private final Map<String, FileTail.Acked> savedOffsets = new HashMap<>();
     private final Map<String, String> savedPaths = new HashMap<>();
     private SourceContext ctx;
     private volatile boolean closed;
@@ -63,13 +63,14 @@ final class FileSource implements Source {
         ctx.metrics().gauge("files_watched", () -> tails.size());
         Counter bytesRead = ctx.metrics().counter("bytes_read_total");
         Counter truncations = ctx.metrics().counter("truncations_total");
+        Counter linesCut = ctx.metrics().counter("lines_truncated_total");
         boolean firstScan = true;
         long nextScan = 0;
         long nextCheckpoint = System.nanoTime() + CHECKPOINT_EVERY_NANOS;
         while (!ctx.isStopping()) {
             long now = System.nanoTime();
             if (now - nextScan >= 0) {
-                discover(globs, firstScan, entries, bytesRead, truncations);
+                discover(globs, firstScan, entries, bytesRead, truncations, linesCut);
                 firstScan = false;
                 nextScan = now + config.globInterval().toNanos();
             }
@@ -95,7 +96,8 @@ final class FileSource implements Source {
         }
     }
 
-    private void discover(Globs globs, boolean firstScan, LineEntries entries, Counter bytesRead, Counter truncations) {
+    private void discover(Globs globs, boolean firstScan, LineEntries entries, Counter bytesRead, Counter truncations,
+                          Counter linesCut) {
         Set<Path> found = globs.scan();
         Map<Path, String> keyByPath = new HashMap<>();
         for (Path p : found) {
@@ -115,9 +117,11 @@ final class FileSource implements Source {
                 continue;
             }
             long start;
-            Long saved = savedOffsets.get(key);
+            int generation = 0;
+            FileTail.Acked saved = savedOffsets.get(key);
             if (saved != null) {
-                start = saved;
+                start = saved.offset();
+                generation = saved.generation();
             } else if (firstScan && "end".equals(config.readFrom())) {
                 try {
                     start = Files.size(p);
@@ -128,7 +132,8 @@ final class FileSource implements Source {
                 start = 0;
             }
             try {
-                FileTail tail = new FileTail(id, p, key, start, entries, config.maxLineBytes(), bytesRead, truncations);
+                FileTail tail = new FileTail(id, p, key, generation, start, entries, config.maxLineBytes(), bytesRead, truncations,
+                        linesCut);
                 tails.put(key, tail);
                 LOG.info("source={} event=file_opened path={} key={} offset={}", id, p, key, start);
             } catch (IOException e) {
@@ -149,7 +154,8 @@ final class FileSource implements Source {
         JsonNode files = state.path("files");
         for (Iterator<Map.Entry<String, JsonNode>> it = files.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            savedOffsets.put(e.getKey(), e.getValue().path("offset").asLong(0));
+            savedOffsets.put(e.getKey(), new FileTail.Acked(e.getValue().path("generation").asInt(0),
+                    e.getValue().path("offset").asLong(0)));
             savedPaths.put(e.getKey(), e.getValue().path("path").asText(""));
         }
         LOG.info("source={} event=checkpoint_loaded files={}", id, savedOffsets.size());
@@ -158,20 +164,21 @@ final class FileSource implements Source {
     private synchronized void saveCheckpoint() {
         boolean changed = false;
         for (FileTail t : tails.values()) {
-            long acked = t.ackedOffset();
-            Long before = savedOffsets.put(t.key(), acked);
+            FileTail.Acked acked = t.acked();
+            FileTail.Acked before = savedOffsets.put(t.key(), acked);
             String beforePath = savedPaths.put(t.key(), t.path().toString());
-            changed |= before == null || before != acked || !t.path().toString().equals(beforePath);
+            changed |= !acked.equals(before) || !t.path().toString().equals(beforePath);
         }
         if (!changed) {
             return;
         }
         ObjectNode state = ctx.checkpoints().json().createObjectNode();
         ObjectNode files = state.putObject("files");
-        for (Map.Entry<String, Long> e : savedOffsets.entrySet()) {
+        for (Map.Entry<String, FileTail.Acked> e : savedOffsets.entrySet()) {
             ObjectNode f = files.putObject(e.getKey());
             f.put("path", savedPaths.getOrDefault(e.getKey(), ""));
-            f.put("offset", e.getValue());
+            f.put("generation", e.getValue().generation());
+            f.put("offset", e.getValue().offset());
         }
         try {
             ctx.checkpoints().save(checkpointName(), state);

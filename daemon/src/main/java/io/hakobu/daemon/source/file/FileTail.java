@@ -4,6 +4,7 @@ import io.hakobu.core.event.EntryId;
 import io.hakobu.core.event.LogEntry;
 import io.hakobu.core.pipeline.Batch;
 import io.hakobu.core.pipeline.BatchAck;
+import io.hakobu.core.pipeline.DeliveryStatus;
 import io.hakobu.core.pipeline.OrderedAcker;
 import io.hakobu.core.pipeline.SourceContext;
 import io.hakobu.core.telemetry.Counter;
@@ -12,7 +13,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -32,15 +32,28 @@ final class FileTail {
 
     private final String sourceId;
     private final String key;
-    private final String stream;
-    private final String cursorPrefix;
-    private final EntryId ids;
     private final LineEntries entries;
     private final int maxLine;
     private final Counter bytesRead;
     private final Counter truncations;
-    private final OrderedAcker<Long> acker;
-    private volatile long ackedOffset;
+    private final Counter linesCut;
+
+    /**
+     * The generation counts truncations of this file identity: content read after a truncation is
+     * new content at old offsets, so it gets a new stream identity (and new ids) instead of being
+     * mistaken by sinks for lines they already wrote.
+     */
+    private int generation;
+    private String stream;
+    private String cursorPrefix;
+    private EntryId ids;
+    private OrderedAcker<Long> acker;
+    /** Acknowledged position of the current generation; replaced as a whole, read by the checkpointer. */
+    private volatile Acked acked;
+
+    /** An acknowledged offset within a generation. */
+    record Acked(int generation, long offset) {
+    }
 
     private Path path;
     private String pathString;
@@ -54,26 +67,31 @@ final class FileTail {
     private boolean gone;
     private boolean atEof;
 
-    FileTail(String sourceId, Path path, String key, long startOffset, LineEntries entries, long maxLine,
-             Counter bytesRead, Counter truncations) throws IOException {
+    FileTail(String sourceId, Path path, String key, int generation, long startOffset, LineEntries entries,
+             long maxLine, Counter bytesRead, Counter truncations, Counter linesCut) throws IOException {
         this.sourceId = sourceId;
         this.key = key;
-        this.stream = "file:" + key;
-        this.cursorPrefix = "file:" + key + ":";
         this.entries = entries;
         this.maxLine = (int) maxLine;
         this.bytesRead = bytesRead;
         this.truncations = truncations;
-        this.ids = new EntryId(entriesNode(entries), sourceId, stream);
+        this.linesCut = linesCut;
         this.path(path);
         this.channel = FileChannel.open(path, StandardOpenOption.READ);
-        this.bufStart = startOffset;
-        this.ackedOffset = startOffset;
-        this.acker = new OrderedAcker<>(offset -> ackedOffset = offset);
+        startGeneration(generation, startOffset);
     }
 
-    private static String entriesNode(LineEntries e) {
-        return e.hostname();
+    private void startGeneration(int gen, long offset) {
+        this.generation = gen;
+        this.stream = gen == 0 ? "file:" + key : "file:" + key + "#" + gen;
+        this.cursorPrefix = stream + ":";
+        this.ids = new EntryId(entries.hostname(), sourceId, stream);
+        this.bufStart = offset;
+        this.bufLen = 0;
+        this.skipping = false;
+        this.acked = new Acked(gen, offset);
+        // acks of an older generation arriving late must not move this generation's position
+        this.acker = new OrderedAcker<>(o -> acked = new Acked(gen, o));
     }
 
     /** {@code <dev>:<inode>} of the file (follows symlinks). */
@@ -110,8 +128,9 @@ final class FileTail {
         return bufStart + bufLen;
     }
 
-    long ackedOffset() {
-        return ackedOffset;
+    /** The acknowledged position (thread-safe). */
+    Acked acked() {
+        return acked;
     }
 
     /**
@@ -142,7 +161,7 @@ final class FileTail {
                     // cut an overlong line: emit its first maxLine bytes, skip the rest up to the newline
                     out.add(entries.build(Arrays.copyOfRange(buf, lineStart, lineStart + maxLine), stream, ids,
                             cursorPrefix, bufStart + lineStart + maxLine, pathString, true, nowMicros));
-                    truncations.inc();
+                    linesCut.inc();
                     lastPosition = bufStart + lineStart + maxLine;
                     bytes += maxLine;
                     skipping = true;
@@ -166,7 +185,7 @@ final class FileTail {
                 byte[] line = Arrays.copyOfRange(buf, lineStart, lineStart + Math.min(len, maxLine));
                 out.add(entries.build(line, stream, ids, cursorPrefix, bufStart + nl + 1, pathString, cut, nowMicros));
                 if (cut) {
-                    truncations.inc();
+                    linesCut.inc();
                 }
                 bytes += len + 1;
             }
@@ -178,7 +197,7 @@ final class FileTail {
         if (out.isEmpty()) {
             if (lastPosition >= 0) {
                 // only the tail of a cut line was consumed: nothing to acknowledge but the position
-                acker.register(lastPosition).complete(io.hakobu.core.pipeline.DeliveryStatus.DELIVERED);
+                acker.register(lastPosition).complete(DeliveryStatus.DELIVERED);
             }
             return 0;
         }
@@ -223,11 +242,10 @@ final class FileTail {
     private void checkTruncation() throws IOException {
         long size = channel.size();
         if (size < bufStart + bufLen) {
-            LOG.warn("source={} event=file_truncated path={} size={} offset={} action=read_from_start",
-                    sourceId, pathString, size, bufStart + bufLen);
-            bufStart = 0;
-            bufLen = 0;
-            skipping = false;
+            LOG.warn("source={} event=file_truncated path={} size={} offset={} generation={} action=read_from_start",
+                    sourceId, pathString, size, bufStart + bufLen, generation + 1);
+            truncations.inc();
+            startGeneration(generation + 1, 0);
         }
     }
 
@@ -237,9 +255,5 @@ final class FileTail {
         } catch (IOException e) {
             LOG.debug("close failed", e);
         }
-    }
-
-    boolean exists() {
-        return Files.exists(path, LinkOption.NOFOLLOW_LINKS);
     }
 }

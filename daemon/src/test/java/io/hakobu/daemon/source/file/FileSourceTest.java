@@ -178,4 +178,20 @@ class FileSourceTest {
         assertEquals("{broken", received.get(1).getString(Fields.MESSAGE));
         assertTrue(received.get(1).has(Fields.PARSE_ERROR));
     }
+
+    @Test
+    void truncatedFileIsReadAgainAsANewStreamWithNewIds() throws Exception {
+        Path log = dir.resolve("t.log");
+        append(log, "a1\na2\na3\n");
+        start(config("raw", "beginning", List.of(log.toString())));
+        Await.until(Duration.ofSeconds(10), "3 entries", () -> received.size() == 3);
+        Files.write(log, new byte[0]); // truncate in place, as copytruncate does
+        Await.until(Duration.ofSeconds(10), "truncation seen",
+                () -> metrics.component("logs", "file").count("truncations_total") == 1);
+        append(log, "b1\nb2\n");
+        Await.until(Duration.ofSeconds(10), "5 entries", () -> received.size() == 5);
+        assertEquals(List.of("a1", "a2", "a3", "b1", "b2"), field(Fields.MESSAGE));
+        assertEquals(5, field(Fields.ID).stream().distinct().count(), "new content at old offsets gets new ids");
+        assertTrue(received.get(3).stream().endsWith("#1"), received.get(3).stream());
+    }
 }
