@@ -15,8 +15,13 @@ import java.util.Objects;
  * @param whenFull what an emit does when the buffer is full
  */
 public record BufferConfig(long maxEvents, long maxBytes, WhenFull whenFull) {
-    /** 100 000 entries, 64 MiB, {@link WhenFull#BLOCK}. */
-    public static final BufferConfig DEFAULT = new BufferConfig(100_000, 64L << 20, WhenFull.BLOCK);
+    /**
+     * 20 000 entries, 32 MiB, {@link WhenFull#BLOCK}. A memory buffer only smooths bursts between a
+     * source and a sink: a few dozen batches are enough to keep both busy, and every entry held
+     * costs heap (entries' {@link io.hakobu.core.event.LogEntry#sizeEstimate() size estimates}
+     * approximate their heap footprint, so {@code maxBytes} bounds the heap the buffer can take).
+     */
+    public static final BufferConfig DEFAULT = new BufferConfig(20_000, 32L << 20, WhenFull.BLOCK);
 
     public BufferConfig {
         if (maxEvents < 1) {

@@ -18,6 +18,8 @@ public final class LineEntries {
     private final Parser parser;
     private final String[] staticNames;
     private final String[] staticValues;
+    /** Field count of the previous entry: the next one is allocated at that size (no regrowth). */
+    private int lastSize = 16;
 
     public LineEntries(String hostname, String sourceId, Parser parser, Map<String, String> staticFields) {
         this.hostname = hostname;
@@ -36,13 +38,22 @@ public final class LineEntries {
      * @param file the file path for {@code _FILE}, or null
      * @param truncated whether the line was cut at the size limit
      */
+    /**
+     * Approximate heap footprint of an entry built from a line: the line itself, the entry and its
+     * field arrays (about 40 bytes per field), and the metadata strings (cursor, id, timestamp).
+     * Buffers bound their bytes with this, so it must not be optimistic.
+     */
+    static int heapEstimate(int lineLength, int fields) {
+        return 256 + lineLength + 40 * fields;
+    }
+
     public String hostname() {
         return hostname;
     }
 
     public LogEntry build(byte[] line, String stream, EntryId ids, String cursorPrefix, long position,
                           String file, boolean truncated, long nowMicros) {
-        LogEntry e = new LogEntry(16).backing(line);
+        LogEntry e = new LogEntry(lastSize).backing(line);
         parser.parse(line, 0, line.length, e);
         for (int i = 0; i < staticNames.length; i++) {
             e.set(staticNames[i], staticValues[i]);
@@ -59,7 +70,8 @@ public final class LineEntries {
         e.add(Fields.CURSOR, cursorPrefix + position);
         e.add(Fields.ID, ids.of(position));
         e.origin(stream, position);
-        e.sizeEstimate(line.length + 64);
+        lastSize = e.size();
+        e.sizeEstimate(heapEstimate(line.length, e.size()));
         return e;
     }
 }
