@@ -25,6 +25,7 @@ public final class Daemon {
     private Pipeline pipeline;
     private ApiServer api;
     private boolean stopped;
+    private DataDirLock dataDirLock;
 
     public Daemon(HakobuConfig config) {
         this.config = config;
@@ -51,6 +52,7 @@ public final class Daemon {
         if (!Files.isWritable(config.dataDir())) {
             throw new IOException("node.data_dir " + config.dataDir() + " is not writable");
         }
+        dataDirLock = DataDirLock.acquire(config.dataDir());
         NodeInfo node = new NodeInfo(config.nodeName(), config.dataDir());
         CheckpointStore checkpoints = new CheckpointStore(config.dataDir().resolve("checkpoints"));
         Pipeline.Builder b = Pipeline.builder(node, metrics, checkpoints);
@@ -82,6 +84,9 @@ public final class Daemon {
         boolean drained = pipeline == null || pipeline.stop(config.shutdownGrace());
         if (api != null) {
             api.stop();
+        }
+        if (dataDirLock != null) {
+            dataDirLock.release();
         }
         LOG.info("event=stopped drained={} took_ms={}", drained, Duration.ofNanos(System.nanoTime() - t0).toMillis());
         return drained;

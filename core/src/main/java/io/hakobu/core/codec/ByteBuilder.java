@@ -56,6 +56,19 @@ public final class ByteBuilder {
         return write(rest);
     }
 
+    /**
+     * Appends {@code s.charAt(from) .. s.charAt(to - 1)}, which the caller has checked are all
+     * ASCII (below 0x80), one byte each, in one bulk copy.
+     */
+    @SuppressWarnings("deprecation") // getBytes(int, int, byte[], int) is the bulk low-byte copy we want
+    public ByteBuilder writeAscii(String s, int from, int to) {
+        int n = to - from;
+        ensure(n);
+        s.getBytes(from, to, buf, len);
+        len += n;
+        return this;
+    }
+
     /** Appends the decimal form of {@code v}. */
     public ByteBuilder writeLong(long v) {
         if (v == Long.MIN_VALUE) {

@@ -87,8 +87,7 @@ public final class JsonWriter {
                 if (i > 0) {
                     out.write(',');
                 }
-                writeString(entry.name(i), out);
-                out.write(':');
+                writeName(entry.name(i), out);
                 writeField(entry, i, out);
             }
         }
@@ -134,8 +133,7 @@ public final class JsonWriter {
                 out.write(',');
             }
             first = false;
-            writeString(name, out);
-            out.write(':');
+            writeName(name, out);
             int next = indexOf(entry, name, i + 1, n);
             if (next < 0) {
                 writeField(entry, i, out);
@@ -161,6 +159,35 @@ public final class JsonWriter {
             }
         }
         return -1;
+    }
+
+    /**
+     * A cache of encoded field names ({@code "name":}), direct-mapped by the name's hash. Entries
+     * repeat the same few dozen names (parsers intern them), so most names are one lookup and one
+     * bulk copy instead of an escape scan. Slots hold immutable pairs, so racing threads at worst
+     * replace each other's slot; a reader always sees a complete pair.
+     */
+    private static final int NAME_SLOTS = 512;
+    private static final EncodedName[] NAMES = new EncodedName[NAME_SLOTS];
+    private static final int MAX_CACHED_NAME = 64;
+
+    private record EncodedName(String name, byte[] bytes) {
+    }
+
+    /** Writes {@code "name":}. */
+    static void writeName(String name, ByteBuilder out) {
+        int slot = name.hashCode() & (NAME_SLOTS - 1);
+        EncodedName cached = NAMES[slot];
+        if (cached != null && (cached.name == name || cached.name.equals(name))) {
+            out.write(cached.bytes);
+            return;
+        }
+        int start = out.length();
+        writeString(name, out);
+        out.write(':');
+        if (name.length() <= MAX_CACHED_NAME) {
+            NAMES[slot] = new EncodedName(name, java.util.Arrays.copyOfRange(out.array(), start, out.length()));
+        }
     }
 
     // ---- values ------------------------------------------------------------------------------
@@ -252,7 +279,20 @@ public final class JsonWriter {
 
     /** Writes the escaped characters of {@code s}, without quotes. */
     private static void writeStringContent(String s, ByteBuilder out) {
-        for (int i = 0, n = s.length(); i < n; i++) {
+        int n = s.length();
+        int i = 0;
+        // hot path: the leading run of plain ASCII (usually the whole string) is copied in bulk
+        while (i < n) {
+            char c = s.charAt(i);
+            if (c >= 0x80 || CLASS[c] != PLAIN) {
+                break;
+            }
+            i++;
+        }
+        if (i > 0) {
+            out.writeAscii(s, 0, i);
+        }
+        for (; i < n; i++) {
             char c = s.charAt(i);
             if (c < 0x80) {
                 if (CLASS[c] == PLAIN) {

@@ -23,6 +23,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -132,12 +133,36 @@ final class FileSink implements Sink {
     /** The encoded bytes one write appends to one file. */
     private static final class Group {
         final Path path;
-        final ByteBuilder bytes = new ByteBuilder(8192);
+        final ByteBuilder bytes;
         TrackedFile file;
         int events;
 
-        Group(Path path) {
+        Group(Path path, ByteBuilder bytes) {
             this.path = path;
+            this.bytes = bytes;
+        }
+    }
+
+    /**
+     * Encode buffers reused across writes (one per output file of a write), so that encoding
+     * allocates nothing in steady state: a fresh multi-megabyte array per write would go straight
+     * to the old generation. Buffers that grew past {@link #MAX_POOLED_BYTES} are not kept.
+     */
+    private final ArrayDeque<ByteBuilder> bufferPool = new ArrayDeque<>();
+    private static final int MAX_POOLED_BUFFERS = 16;
+    private static final int MAX_POOLED_BYTES = 16 << 20;
+
+    private ByteBuilder takeBuffer() {
+        ByteBuilder b = bufferPool.pollFirst();
+        return b != null ? b : new ByteBuilder(64 * 1024);
+    }
+
+    private void returnBuffers(Map<Path, Group> groups) {
+        for (Group g : groups.values()) {
+            if (bufferPool.size() < MAX_POOLED_BUFFERS && g.bytes.array().length <= MAX_POOLED_BYTES) {
+                g.bytes.reset();
+                bufferPool.addFirst(g.bytes);
+            }
         }
     }
 
@@ -260,8 +285,16 @@ final class FileSink implements Sink {
     }
 
     private DeliveryStatus writeBatches(List<Batch> batches) {
-        // 1. skip what was already written, encode the rest per output file
         Map<Path, Group> groups = new LinkedHashMap<>();
+        try {
+            return writeBatches(batches, groups);
+        } finally {
+            returnBuffers(groups);
+        }
+    }
+
+    private DeliveryStatus writeBatches(List<Batch> batches, Map<Path, Group> groups) {
+        // 1. skip what was already written, encode the rest per output file
         Map<String, Group> byRendered = new HashMap<>();
         long deduplicated = 0;
         for (Batch batch : batches) {
@@ -275,7 +308,7 @@ final class FileSink implements Sink {
                 Group g = byRendered.get(rendered);
                 if (g == null) {
                     Path path = baseDir.resolve(rendered).normalize();
-                    g = groups.computeIfAbsent(path, Group::new);
+                    g = groups.computeIfAbsent(path, k -> new Group(k, takeBuffer()));
                     byRendered.put(rendered, g);
                 }
                 encoder.encode(e, g.bytes);
