@@ -91,6 +91,31 @@ class CliProcessTest {
         assertTrue(readQuietly(log).contains("event=stopped drained=true"), readQuietly(log));
     }
 
+    @Test
+    void secondProcessOnTheSameDataDirIsRefused() throws Exception {
+        Path cfg = dir.resolve("lock.yaml");
+        Path in = dir.resolve("in.log");
+        Files.writeString(in, "x\n");
+        Files.writeString(cfg, "node: {name: n1, data_dir: " + dir.resolve("state") + "}\n"
+                + "sources:\n  f: {type: file, include: [\"" + in + "\"]}\nsinks:\n  o: {type: stdout}\n");
+        Path log1 = dir.resolve("first.txt");
+        Path log2 = dir.resolve("second.txt");
+        try (HakobuProcess first = HakobuProcess.start(log1, "run", "-c", cfg.toString())) {
+            Await.until(Duration.ofSeconds(60), "first started", () -> readQuietly(log1).contains("event=started"));
+            try (HakobuProcess second = HakobuProcess.start(log2, "run", "-c", cfg.toString())) {
+                assertEquals(2, second.waitFor(60));
+            }
+            assertTrue(readQuietly(log2).contains("is in use by another hakobu process (pid " + first.process().pid() + ")"),
+                    readQuietly(log2));
+            first.kill(); // SIGKILL: the kernel releases the lock
+        }
+        try (HakobuProcess third = HakobuProcess.start(dir.resolve("third.txt"), "run", "-c", cfg.toString())) {
+            Await.until(Duration.ofSeconds(60), "restarted after SIGKILL",
+                    () -> readQuietly(dir.resolve("third.txt")).contains("event=started"));
+            assertEquals(0, third.terminate(60));
+        }
+    }
+
     private static JsonNode json(String s) {
         try {
             return JSON.readTree(s);
