@@ -43,6 +43,7 @@ class CrashRecoveryTest {
                 ""));
         Files.createFile(in);
         Path log = dir.resolve("hakobu.log");
+        Path checkpoint = dir.resolve("state/checkpoints/source-input.json");
 
         int written = 0;
         for (int round = 0; round < KILLS; round++) {
@@ -51,6 +52,7 @@ class CrashRecoveryTest {
                 long before = lineCount(out);
                 // let it make real progress, then kill it in the middle of work
                 Await.until(Duration.ofSeconds(60), "output to grow (round " + round + ")", () -> lineCount(out) > before + 2000);
+                Await.until(Duration.ofSeconds(60), "a source checkpoint", () -> Files.exists(checkpoint));
                 written = append(in, written, 5_000); // keep writing while it runs
                 p.kill();
             }
