@@ -150,6 +150,7 @@ final class FileSink implements Sink {
      */
     private final ArrayDeque<ByteBuilder> bufferPool = new ArrayDeque<>();
     private static final int MAX_POOLED_BUFFERS = 16;
+    private static final int WRITE_CHUNK = 256 * 1024;
     private static final int MAX_POOLED_BYTES = 16 << 20;
 
     private ByteBuilder takeBuffer() {
@@ -436,9 +437,19 @@ final class FileSink implements Sink {
         if (ch.size() != pos) {
             throw new IOException("file changed while being written: expected " + pos + " bytes, found " + ch.size());
         }
-        ByteBuffer buf = ByteBuffer.wrap(g.bytes.array(), 0, g.bytes.length());
-        while (buf.hasRemaining()) {
-            pos += ch.write(buf, pos);
+        // At most WRITE_CHUNK bytes per call: the JDK copies a heap buffer into a temporary direct
+        // buffer of the same size; a steady size lets it reuse one instead of mapping fresh pages
+        // for every multi-megabyte write (which doubled the sink's system time).
+        byte[] arr = g.bytes.array();
+        int off = 0;
+        int end = g.bytes.length();
+        while (off < end) {
+            ByteBuffer buf = ByteBuffer.wrap(arr, off, Math.min(WRITE_CHUNK, end - off));
+            while (buf.hasRemaining()) {
+                int n = ch.write(buf, pos);
+                pos += n;
+                off += n;
+            }
         }
         if (config.fsync()) {
             ch.force(false);
