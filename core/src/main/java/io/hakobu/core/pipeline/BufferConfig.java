@@ -16,12 +16,12 @@ import java.util.Objects;
  */
 public record BufferConfig(long maxEvents, long maxBytes, WhenFull whenFull) {
     /**
-     * 20 000 entries, 32 MiB, {@link WhenFull#BLOCK}. A memory buffer only smooths bursts between a
+     * 8192 entries, 16 MiB, {@link WhenFull#BLOCK}. A memory buffer only smooths bursts between a
      * source and a sink: a few dozen batches are enough to keep both busy, and every entry held
      * costs heap (entries' {@link io.hakobu.core.event.LogEntry#sizeEstimate() size estimates}
      * approximate their heap footprint, so {@code maxBytes} bounds the heap the buffer can take).
      */
-    public static final BufferConfig DEFAULT = new BufferConfig(20_000, 32L << 20, WhenFull.BLOCK);
+    public static final BufferConfig DEFAULT = new BufferConfig(8192, 16L << 20, WhenFull.BLOCK);
 
     public BufferConfig {
         if (maxEvents < 1) {

@@ -498,7 +498,7 @@ class PipelineTest {
         assertThrows(IllegalArgumentException.class, () -> WhenFull.parse("drop"));
         assertThrows(IllegalArgumentException.class, () -> WhenFull.parse(null));
         assertThrows(IllegalArgumentException.class, () -> new BufferConfig(0, 1, WhenFull.BLOCK));
-        assertEquals(32L << 20, BufferConfig.DEFAULT.maxBytes());
-        assertEquals(20_000, BufferConfig.DEFAULT.maxEvents());
+        assertEquals(16L << 20, BufferConfig.DEFAULT.maxBytes());
+        assertEquals(8192, BufferConfig.DEFAULT.maxEvents());
     }
 }
