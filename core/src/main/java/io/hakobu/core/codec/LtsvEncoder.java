@@ -26,22 +26,10 @@ import java.util.Base64;
  * line. Stateless and thread-safe.
  */
 public final class LtsvEncoder implements Encoder {
-    /** {@code LABEL[c]} is true for the ASCII characters a label may contain. */
-    private static final boolean[] LABEL = new boolean[128];
     /** {@code VALUE_BREAK[b]} is true for the bytes a value cannot carry (TAB, LF, CR, NUL). */
     private static final boolean[] VALUE_BREAK = new boolean[256];
 
     static {
-        for (int c = '0'; c <= '9'; c++) {
-            LABEL[c] = true;
-        }
-        for (int c = 'A'; c <= 'Z'; c++) {
-            LABEL[c] = true;
-            LABEL[c + ('a' - 'A')] = true;
-        }
-        LABEL['_'] = true;
-        LABEL['.'] = true;
-        LABEL['-'] = true;
         VALUE_BREAK['\t'] = true;
         VALUE_BREAK['\n'] = true;
         VALUE_BREAK['\r'] = true;
@@ -73,7 +61,7 @@ public final class LtsvEncoder implements Encoder {
         }
         for (int i = 0; i < n; i++) {
             char c = name.charAt(i);
-            if (c < 0x80 && LABEL[c]) {
+            if (c < 0x80 && LtsvParser.LABEL[c]) {
                 out.write(c);
             } else {
                 out.write('_');

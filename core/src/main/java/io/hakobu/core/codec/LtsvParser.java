@@ -32,8 +32,11 @@ import io.hakobu.core.event.LogEntry;
  */
 public final class LtsvParser implements Parser {
 
-    /** {@code LABEL[b]} is true for the bytes a label may contain: {@code [0-9A-Za-z_.-]}. */
-    private static final boolean[] LABEL = new boolean[256];
+    /**
+     * {@code LABEL[b]} is true for the bytes a label may contain: {@code [0-9A-Za-z_.-]} (ltsv.org's
+     * grammar). Shared with {@link LtsvEncoder}.
+     */
+    static final boolean[] LABEL = new boolean[256];
 
     static {
         for (int c = '0'; c <= '9'; c++) {
