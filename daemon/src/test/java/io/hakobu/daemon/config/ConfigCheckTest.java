@@ -91,6 +91,22 @@ class ConfigCheckTest {
     }
 
     @Test
+    void shippedExampleConfigurationsAreValid() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Path.of("..", "packaging", "src", "config");
+        try (var files = java.nio.file.Files.list(dir)) {
+            List<java.nio.file.Path> examples = files.filter(p -> p.toString().endsWith(".yaml")).toList();
+            assertTrue(examples.size() >= 2, examples::toString);
+            for (java.nio.file.Path example : examples) {
+                ConfigProblems problems = new ConfigProblems();
+                ConfigNode root = new YamlConfigLoader(name -> null).load(example, problems);
+                assertNotNull(root, problems.all()::toString);
+                assertNotNull(new ConfigParser(ComponentRegistry.load()).parse(root, problems), problems.all()::toString);
+                assertTrue(problems.isEmpty(), example + ": " + problems.all());
+            }
+        }
+    }
+
+    @Test
     void missingSectionsAndBadBufferAreReported() {
         ConfigProblems problems = new ConfigProblems();
         parse("sources:\n  a: {type: stdin}\nsinks:\n  o: {type: stdout, buffer: {type: disk, max_bytes: lots}}\n",
