@@ -25,9 +25,18 @@ public final class Main implements Runnable {
         System.exit(execute(args));
     }
 
+    /** Usage errors exit 1 (SPEC §1), not picocli's default 2, which hakobu keeps for runtime failures. */
+    private static void setUsageExitCode(CommandLine cl) {
+        cl.getCommandSpec().exitCodeOnInvalidInput(1);
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            setUsageExitCode(sub);
+        }
+    }
+
     /** Runs the command line and returns its exit code (does not exit). */
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        setUsageExitCode(cl);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("hakobu: error: " + ex.getMessage());
             return 2;

@@ -47,8 +47,17 @@ public final class YamlConfigLoader {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (java.nio.file.NoSuchFileException e) {
+            problems.add(file + ": cannot read configuration: no such file");
+            return null;
+        } catch (java.nio.file.AccessDeniedException e) {
+            problems.add(file + ": cannot read configuration: permission denied");
+            return null;
+        } catch (java.nio.charset.MalformedInputException e) {
+            problems.add(file + ": cannot read configuration: not valid UTF-8");
+            return null;
         } catch (IOException e) {
-            problems.add(file + ": cannot read configuration: " + e);
+            problems.add(file + ": cannot read configuration: " + e.getMessage());
             return null;
         }
         return parse(file.toString(), new StringReader(text), problems);

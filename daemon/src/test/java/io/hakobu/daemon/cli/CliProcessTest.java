@@ -62,6 +62,21 @@ class CliProcessTest {
     }
 
     @Test
+    void usageErrorsExitOneAndAMissingFileIsNamed() throws Exception {
+        Path log = dir.resolve("usage.txt");
+        try (HakobuProcess p = HakobuProcess.start(log, "run")) {
+            assertEquals(1, p.waitFor(60));
+        }
+        assertTrue(Files.readString(log).contains("Missing required option"), Files.readString(log));
+        Path log2 = dir.resolve("missing.txt");
+        try (HakobuProcess p = HakobuProcess.start(log2, "check", "-c", dir.resolve("nope.yaml").toString())) {
+            assertEquals(1, p.waitFor(60));
+        }
+        assertTrue(Files.readString(log2).contains(dir.resolve("nope.yaml") + ": cannot read configuration: no such file"),
+                Files.readString(log2));
+    }
+
+    @Test
     void versionPrintsVersionAndJava() throws Exception {
         Path log = dir.resolve("v.txt");
         try (HakobuProcess p = HakobuProcess.start(log, "version")) {
