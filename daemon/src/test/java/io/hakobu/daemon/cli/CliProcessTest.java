@@ -77,6 +77,47 @@ class CliProcessTest {
     }
 
     @Test
+    void apiServesHealthMetricsAndStatus() throws Exception {
+        int port;
+        try (java.net.ServerSocket ss = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = ss.getLocalPort();
+        }
+        Path in = dir.resolve("in.log");
+        Files.writeString(in, "a\nb\nc\n");
+        Path cfg = dir.resolve("api.yaml");
+        Files.writeString(cfg, "node: {name: n1, data_dir: " + dir.resolve("state") + "}\napi: {listen: \"127.0.0.1:" + port
+                + "\"}\nsources:\n  f: {type: file, include: [\"" + in + "\"]}\nsinks:\n  o: {type: file, path: \""
+                + dir.resolve("o.ndjson") + "\"}\n");
+        Path log = dir.resolve("api.txt");
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
+            String base = "http://127.0.0.1:" + port;
+            Await.until(Duration.ofSeconds(60), "3 entries delivered", () -> get(http, base + "/metrics").contains(
+                    "hakobu_events_delivered_total{component_id=\"o\",component_type=\"file\"} 3"));
+            String metrics = get(http, base + "/metrics");
+            assertTrue(metrics.contains("# TYPE hakobu_events_delivered_total counter"), metrics);
+            assertTrue(metrics.contains("hakobu_files_watched{component_id=\"f\",component_type=\"file\"} 1"), metrics);
+            assertEquals("{\"status\":\"ok\"}", get(http, base + "/health"));
+            JsonNode status = JSON.readTree(get(http, base + "/status"));
+            assertEquals(2, status.path("components").size(), status::toString);
+            assertEquals("running", status.path("components").get(0).path("state").asText(), status::toString);
+            assertEquals(0, p.terminate(60));
+        }
+    }
+
+    private static String get(java.net.http.HttpClient http, String url) {
+        try {
+            return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        } catch (java.io.IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
+    }
+
+    @Test
     void versionPrintsVersionAndJava() throws Exception {
         Path log = dir.resolve("v.txt");
         try (HakobuProcess p = HakobuProcess.start(log, "version")) {
