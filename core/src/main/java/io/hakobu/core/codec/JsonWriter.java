@@ -321,6 +321,13 @@ public final class JsonWriter {
         int run = off; // start of the bytes not yet copied
         int i = off;
         while (i < end) {
+            // SWAR: skip 8 plain ASCII bytes at a time (values are mostly plain)
+            while (i + 8 <= end && isPlain8((long) Parsers.LONGS.get(bytes, i))) {
+                i += 8;
+            }
+            if (i >= end) {
+                break;
+            }
             byte k = CLASS[bytes[i] & 0xff];
             if (k == PLAIN) {
                 i++;
@@ -342,6 +349,19 @@ public final class JsonWriter {
         }
         out.write(bytes, run, end - run);
         out.write('"');
+    }
+
+    /**
+     * True when none of the 8 bytes in {@code w} needs attention: no byte has its high bit set
+     * (multi-byte UTF-8), is below 0x20 (control), or is {@code "} or {@code \\}.
+     */
+    private static boolean isPlain8(long w) {
+        long control = (w - 0x2020202020202020L) & ~w;
+        long q = w ^ 0x2222222222222222L;
+        long quote = (q - Parsers.ONES) & ~q;
+        long b = w ^ 0x5c5c5c5c5c5c5c5cL;
+        long backslash = (b - Parsers.ONES) & ~b;
+        return ((w | control | quote | backslash) & Parsers.HIGHS) == 0;
     }
 
     /** Writes the escape for an ASCII character that needs one: {@code " \ } or a control character. */
