@@ -49,7 +49,13 @@ final class RunCommand implements Callable<Integer> {
                 break;
             }
         }
+        boolean failed = daemon.pipeline().status().stream()
+                .anyMatch(c -> c.state() == io.hakobu.core.pipeline.ComponentStatus.State.FAILED);
         daemon.stop();
+        if (failed) {
+            LOG.error("event=exit status=failed reason=\"a component failed; see the errors above\"");
+            return 2;
+        }
         return 0;
     }
 }

@@ -118,6 +118,23 @@ class CliProcessTest {
     }
 
     @Test
+    void aSourceThatFailsMakesRunExitTwo() throws Exception {
+        Path state = dir.resolve("state");
+        Files.createDirectories(state.resolve("checkpoints"));
+        Files.writeString(state.resolve("checkpoints/source-f.json"), "{corrupt"); // unreadable checkpoint
+        Path in = dir.resolve("in.log");
+        Files.writeString(in, "x\n");
+        Path cfg = dir.resolve("fail.yaml");
+        Files.writeString(cfg, "node: {name: n1, data_dir: " + state + "}\n"
+                + "sources:\n  f: {type: file, include: [\"" + in + "\"]}\nsinks:\n  o: {type: stdout}\n");
+        Path log = dir.resolve("fail.txt");
+        try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
+            assertEquals(2, p.waitFor(60), () -> readQuietly(log));
+        }
+        assertTrue(readQuietly(log).contains("source-f.json is not valid JSON"), readQuietly(log));
+    }
+
+    @Test
     void versionPrintsVersionAndJava() throws Exception {
         Path log = dir.resolve("v.txt");
         try (HakobuProcess p = HakobuProcess.start(log, "version")) {
