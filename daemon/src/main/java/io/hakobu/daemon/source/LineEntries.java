@@ -18,10 +18,18 @@ public final class LineEntries {
     private final Parser parser;
     private final String[] staticNames;
     private final String[] staticValues;
+    private final TimestampExtractor timestamp;
     /** Field count of the previous entry: the next one is allocated at that size (no regrowth). */
     private int lastSize = 16;
 
     public LineEntries(String hostname, String sourceId, Parser parser, Map<String, String> staticFields) {
+        this(hostname, sourceId, parser, staticFields, null);
+    }
+
+    /** @param timestamp where the event time comes from, or null for the time read */
+    public LineEntries(String hostname, String sourceId, Parser parser, Map<String, String> staticFields,
+                       TimestampExtractor.Config timestamp) {
+        this.timestamp = timestamp == null ? null : TimestampExtractor.create(timestamp);
         this.hostname = hostname;
         this.sourceId = sourceId;
         this.parser = parser;
@@ -38,6 +46,23 @@ public final class LineEntries {
      * @param file the file path for {@code _FILE}, or null
      * @param truncated whether the line was cut at the size limit
      */
+    private long eventTime(LogEntry e, long nowMicros) {
+        if (timestamp == null) {
+            return nowMicros;
+        }
+        String text = e.getString(timestamp.field());
+        if (text == null) {
+            e.add(TimestampExtractor.ERROR_FIELD, "field '" + timestamp.field() + "' is missing");
+            return nowMicros;
+        }
+        try {
+            return timestamp.micros(text);
+        } catch (IllegalArgumentException ex) {
+            e.add(TimestampExtractor.ERROR_FIELD, ex.getMessage());
+            return nowMicros;
+        }
+    }
+
     /**
      * Approximate heap footprint of an entry built from a line: the line itself, the entry and its
      * field arrays (about 40 bytes per field), and the metadata strings (cursor, id, timestamp).
@@ -66,7 +91,7 @@ public final class LineEntries {
         if (file != null) {
             e.add(Fields.FILE, file);
         }
-        e.add(Fields.REALTIME_TIMESTAMP, nowMicros);
+        e.add(Fields.REALTIME_TIMESTAMP, eventTime(e, nowMicros));
         e.add(Fields.CURSOR, cursorPrefix + position);
         e.add(Fields.ID, ids.of(position));
         e.origin(stream, position);

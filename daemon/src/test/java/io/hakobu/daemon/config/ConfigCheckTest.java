@@ -116,6 +116,13 @@ class ConfigCheckTest {
         assertTrue(problems.all().stream().anyMatch(p -> p.contains("sinks.o.buffer.max_bytes: expected a size")),
                 problems.all()::toString);
 
+        ConfigProblems ts = new ConfigProblems();
+        parse("sources:\n  a: {type: stdin, timestamp: {field: t, format: \"yyyy {{\"}}\n  b: {type: stdin, timestamp: {format: unix}}\n"
+                + "sinks:\n  o: {type: stdout}\n", ts, Map.of());
+        assertTrue(ts.all().stream().anyMatch(p -> p.startsWith("test.yaml:2: sources.a.timestamp.format: not a timestamp format")),
+                ts.all()::toString);
+        assertTrue(ts.all().stream().anyMatch(p -> p.contains("sources.b.timestamp.field: is required")), ts.all()::toString);
+
         ConfigProblems empty = new ConfigProblems();
         parse("node: {name: x}\n", empty, Map.of());
         assertTrue(empty.all().stream().anyMatch(p -> p.contains("'sources' is missing")), empty.all()::toString);

@@ -58,7 +58,7 @@ final class FileSource implements Source {
         this.ctx = ctx;
         Globs globs = new Globs(config.include(), config.exclude());
         LineEntries entries = new LineEntries(node.name(), id, Parsers.create(config.format(), config.keepMessage()),
-                config.fields());
+                config.fields(), config.timestamp());
         loadCheckpoint();
         ctx.metrics().gauge("files_watched", () -> tails.size());
         Counter bytesRead = ctx.metrics().counter("bytes_read_total");

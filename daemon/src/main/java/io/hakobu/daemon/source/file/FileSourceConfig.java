@@ -17,6 +17,7 @@ import java.util.Map;
  * @param globInterval how often to look for new files
  * @param pollInterval how long to wait when no file has new data
  * @param batchEvents most entries per batch
+ * @param timestamp where the event time comes from, or null for the time read
  */
 public record FileSourceConfig(
         List<String> include,
@@ -28,5 +29,6 @@ public record FileSourceConfig(
         long maxLineBytes,
         Duration globInterval,
         Duration pollInterval,
-        int batchEvents) {
+        int batchEvents,
+        io.hakobu.daemon.source.TimestampExtractor.Config timestamp) {
 }

@@ -5,6 +5,7 @@ import io.hakobu.core.config.ConfigMap;
 import io.hakobu.core.pipeline.NodeInfo;
 import io.hakobu.core.pipeline.Source;
 import io.hakobu.core.pipeline.SourceFactory;
+import io.hakobu.daemon.source.TimestampExtractor;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -45,11 +46,13 @@ public final class FileSourceFactory implements SourceFactory<FileSourceConfig> 
         Duration glob = cfg.duration("glob_interval", Duration.ofSeconds(1));
         Duration poll = cfg.duration("poll_interval", Duration.ofMillis(100));
         int batch = (int) cfg.integer("batch_events", 1024, 1, 65536);
+        TimestampExtractor.Config timestamp = TimestampExtractor.parseConfig(cfg);
         cfg.finish();
         if (include.isEmpty()) {
             return null;
         }
-        return new FileSourceConfig(include, exclude, format, keepMessage, readFrom, fields, maxLine, glob, poll, batch);
+        return new FileSourceConfig(include, exclude, format, keepMessage, readFrom, fields, maxLine, glob, poll, batch,
+                timestamp);
     }
 
     @Override

@@ -37,7 +37,7 @@ final class StdinSource implements Source {
     @Override
     public void run(SourceContext ctx) throws IOException, InterruptedException {
         LineEntries entries = new LineEntries(node.name(), id, Parsers.create(config.format(), config.keepMessage()),
-                config.fields());
+                config.fields(), config.timestamp());
         String stream = "stdin:" + System.currentTimeMillis();
         EntryId ids = new EntryId(node.name(), id, stream);
         String cursorPrefix = stream + ":";

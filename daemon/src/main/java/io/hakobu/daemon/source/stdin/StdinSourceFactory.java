@@ -5,13 +5,15 @@ import io.hakobu.core.config.ConfigMap;
 import io.hakobu.core.pipeline.NodeInfo;
 import io.hakobu.core.pipeline.Source;
 import io.hakobu.core.pipeline.SourceFactory;
+import io.hakobu.daemon.source.TimestampExtractor;
 import java.util.Map;
 
 /** {@code type: stdin}: one entry per line of standard input; the source ends at end of input. */
 public final class StdinSourceFactory implements SourceFactory<StdinSourceFactory.Config> {
 
     /** @param format raw | ltsv | json | logfmt; the other keys as for files */
-    public record Config(String format, boolean keepMessage, Map<String, String> fields, long maxLineBytes, int batchEvents) {
+    public record Config(String format, boolean keepMessage, Map<String, String> fields, long maxLineBytes, int batchEvents,
+                         TimestampExtractor.Config timestamp) {
     }
 
     @Override
@@ -31,8 +33,9 @@ public final class StdinSourceFactory implements SourceFactory<StdinSourceFactor
         Map<String, String> fields = cfg.stringMap("fields");
         long maxLine = cfg.size("max_line_bytes", 1L << 20);
         int batch = (int) cfg.integer("batch_events", 1024, 1, 65536);
+        TimestampExtractor.Config timestamp = TimestampExtractor.parseConfig(cfg);
         cfg.finish();
-        return new Config(format, keep, fields, maxLine, batch);
+        return new Config(format, keep, fields, maxLine, batch, timestamp);
     }
 
     @Override

@@ -74,7 +74,7 @@ class FileSourceTest {
 
     private FileSourceConfig config(String format, String readFrom, List<String> include) {
         return new FileSourceConfig(include, List.of("*.gz"), format, false, readFrom, Map.of("env", "test"),
-                1024, Duration.ofMillis(50), Duration.ofMillis(10), 100);
+                1024, Duration.ofMillis(50), Duration.ofMillis(10), 100, null);
     }
 
     private static void append(Path p, String s) throws IOException {
