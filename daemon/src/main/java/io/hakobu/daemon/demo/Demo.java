@@ -75,6 +75,7 @@ public final class Demo {
                 "    type: file",
                 "    include: [\"" + accessLog + "\"]",
                 "    format: ltsv",
+                "    timestamp: {field: time, format: \"dd/MMM/yyyy:HH:mm:ss Z\"}",
                 "  app:",
                 "    type: file",
                 "    include: [\"" + appLog + "\"]",
