@@ -17,6 +17,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +65,7 @@ final class FileSource implements Source {
         Counter bytesRead = ctx.metrics().counter("bytes_read_total");
         Counter truncations = ctx.metrics().counter("truncations_total");
         Counter linesCut = ctx.metrics().counter("lines_truncated_total");
+        recoverRotatedWhileStopped(entries, bytesRead, truncations, linesCut);
         boolean firstScan = true;
         long nextScan = 0;
         long nextCheckpoint = System.nanoTime() + CHECKPOINT_EVERY_NANOS;
@@ -143,6 +145,68 @@ final class FileSource implements Source {
         for (FileTail t : tails.values()) {
             String now = keyByPath.get(t.path());
             t.gone(now == null || !now.equals(t.key()));
+        }
+    }
+
+    /**
+     * Finishes files that were rotated away (renamed) while hakobu was stopped: a checkpointed file
+     * identity that is no longer at its path is looked for among its old directory's files; when
+     * found with unread bytes, it is read from the checkpoint to its end and then released, even
+     * if {@code include} no longer matches its new name. An identity found nowhere (deleted, or
+     * compressed into a new file) is logged: its unread tail, if any, cannot be recovered.
+     */
+    private void recoverRotatedWhileStopped(LineEntries entries, Counter bytesRead, Counter truncations,
+                                            Counter linesCut) {
+        for (Map.Entry<String, String> saved : savedPaths.entrySet()) {
+            String key = saved.getKey();
+            if (saved.getValue().isEmpty()) {
+                continue;
+            }
+            Path was = Path.of(saved.getValue());
+            try {
+                if (Files.exists(was) && FileTail.keyOf(was).equals(key)) {
+                    continue; // still where it was: normal discovery resumes it
+                }
+            } catch (IOException e) {
+                continue;
+            }
+            Path dir = was.getParent();
+            Path found = null;
+            if (dir != null && Files.isDirectory(dir)) {
+                try (Stream<Path> files = Files.list(dir)) {
+                    for (Path candidate : (Iterable<Path>) files::iterator) {
+                        try {
+                            if (Files.isRegularFile(candidate) && FileTail.keyOf(candidate).equals(key)) {
+                                found = candidate;
+                                break;
+                            }
+                        } catch (IOException e) {
+                            // vanished while listing: not our file
+                        }
+                    }
+                } catch (IOException e) {
+                    LOG.warn("source={} event=list_failed dir={} error=\"{}\"", id, dir, e.toString());
+                }
+            }
+            FileTail.Acked acked = savedOffsets.get(key);
+            if (found == null) {
+                LOG.info("source={} event=checkpointed_file_gone path={} key={} offset={}", id, was, key, acked.offset());
+                continue;
+            }
+            try {
+                long size = Files.size(found);
+                if (size <= acked.offset()) {
+                    continue; // fully read before the stop
+                }
+                FileTail tail = new FileTail(id, found, key, acked.generation(), acked.offset(), entries,
+                        config.maxLineBytes(), bytesRead, truncations, linesCut);
+                tail.gone(true); // read it to its end, then let it go
+                tails.put(key, tail);
+                LOG.info("source={} event=rotated_file_recovered path={} was={} key={} offset={} size={}",
+                        id, found, was, key, acked.offset(), size);
+            } catch (IOException e) {
+                LOG.warn("source={} event=open_failed path={} error=\"{}\"", id, found, e.toString());
+            }
         }
     }
 

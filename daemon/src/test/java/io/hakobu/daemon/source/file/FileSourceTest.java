@@ -194,4 +194,22 @@ class FileSourceTest {
         assertEquals(5, field(Fields.ID).stream().distinct().count(), "new content at old offsets gets new ids");
         assertTrue(received.get(3).stream().endsWith("#1"), received.get(3).stream());
     }
+
+    @Test
+    void fileRotatedWhileStoppedIsFinishedFromItsCheckpoint() throws Exception {
+        Path log = dir.resolve("r/access.log");
+        Files.createDirectories(log.getParent());
+        append(log, "seq:0\nseq:1\n");
+        start(config("ltsv", "beginning", List.of(log.toString())));
+        Await.until(Duration.ofSeconds(10), "2 entries", () -> received.size() == 2);
+        stop();
+        // while stopped: more lines, then logrotate renames and a new file starts
+        append(log, "seq:2\nseq:3\n");
+        Files.move(log, dir.resolve("r/access.log.1"));
+        append(log, "seq:4\n");
+        start(config("ltsv", "beginning", List.of(log.toString())));
+        Await.until(Duration.ofSeconds(10), "5 entries", () -> received.size() == 5);
+        assertEquals(List.of("0", "1", "2", "3", "4"), field("seq").stream().sorted().toList());
+        assertEquals(dir.resolve("r/access.log.1").toString(), received.get(2).getString(Fields.FILE));
+    }
 }
