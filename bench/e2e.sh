@@ -10,7 +10,6 @@ trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 pid=
 
 "$root/hakobu" version >/dev/null   # builds the distribution if needed
-bin="$root/packaging/target/hakobu-0.1.0-SNAPSHOT/bin/hakobu"
 
 echo "generating $lines LTSV lines..." >&2
 awk -v n="$lines" 'BEGIN {
@@ -40,7 +39,7 @@ sinks:
 YAML
 
 t0=$(now)
-"$bin" run -c "$work/hakobu.yaml" 2>"$work/hakobu.log" &
+"$root/hakobu" run -c "$work/hakobu.yaml" 2>"$work/hakobu.log" &   # ./hakobu execs the distribution: same pid
 pid=$!
 deadline=$(( $(date +%s) + 600 ))
 warm=$((lines / 10)); t_warm=

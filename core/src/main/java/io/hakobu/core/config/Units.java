@@ -50,22 +50,4 @@ public final class Units {
         }
         return Math.multiplyExact(n, mul);
     }
-
-    /** The shortest exact form of a duration in config syntax. */
-    public static String formatDuration(Duration d) {
-        long ms = d.toMillis();
-        if (ms % 86_400_000L == 0 && ms > 0) {
-            return ms / 86_400_000L + "d";
-        }
-        if (ms % 3_600_000L == 0 && ms > 0) {
-            return ms / 3_600_000L + "h";
-        }
-        if (ms % 60_000L == 0 && ms > 0) {
-            return ms / 60_000L + "m";
-        }
-        if (ms % 1000L == 0) {
-            return ms / 1000L + "s";
-        }
-        return ms + "ms";
-    }
 }

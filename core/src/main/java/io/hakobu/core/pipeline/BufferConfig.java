@@ -32,14 +32,4 @@ public record BufferConfig(long maxEvents, long maxBytes, WhenFull whenFull) {
         }
         Objects.requireNonNull(whenFull, "whenFull");
     }
-
-    /** This config with another byte limit. */
-    public BufferConfig withMaxBytes(long bytes) {
-        return new BufferConfig(maxEvents, bytes, whenFull);
-    }
-
-    /** This config with another when-full policy. */
-    public BufferConfig withWhenFull(WhenFull policy) {
-        return new BufferConfig(maxEvents, maxBytes, policy);
-    }
 }

@@ -50,39 +50,21 @@ public final class ConfigParser {
         }
         api.finish();
 
+        Map<String, ConfigNode> sourceNodes = section(top, root, "sources", "source", problems);
         Map<String, HakobuConfig.SourceSpec> sources = new LinkedHashMap<>();
-        ConfigNode srcNode = top.raw("sources");
-        if (srcNode == null || srcNode.kind() == ConfigNode.Kind.NULL
-                || (srcNode.kind() == ConfigNode.Kind.MAP && srcNode.entries().isEmpty())) {
-            problems.add(srcNode != null ? srcNode : root, (srcNode == null ? "'sources' is missing" : "is empty")
-                    + ": define at least one source");
-        } else if (srcNode.kind() != ConfigNode.Kind.MAP) {
-            problems.add(srcNode, "expected a map of source ids to sources, got " + srcNode.describe());
-        } else {
-            for (Map.Entry<String, ConfigNode> e : srcNode.entries().entrySet()) {
-                HakobuConfig.SourceSpec s = parseSource(e.getKey(), e.getValue(), problems);
-                if (s != null) {
-                    sources.put(s.id(), s);
-                }
+        for (Map.Entry<String, ConfigNode> e : sourceNodes.entrySet()) {
+            HakobuConfig.SourceSpec s = parseSource(e.getKey(), e.getValue(), problems);
+            if (s != null) {
+                sources.put(s.id(), s);
             }
         }
 
+        List<String> sourceIds = new ArrayList<>(sourceNodes.keySet());
         Map<String, HakobuConfig.SinkSpec> sinks = new LinkedHashMap<>();
-        ConfigNode sinkNode = top.raw("sinks");
-        if (sinkNode == null || sinkNode.kind() == ConfigNode.Kind.NULL
-                || (sinkNode.kind() == ConfigNode.Kind.MAP && sinkNode.entries().isEmpty())) {
-            problems.add(sinkNode != null ? sinkNode : root, (sinkNode == null ? "'sinks' is missing" : "is empty")
-                    + ": define at least one sink");
-        } else if (sinkNode.kind() != ConfigNode.Kind.MAP) {
-            problems.add(sinkNode, "expected a map of sink ids to sinks, got " + sinkNode.describe());
-        } else {
-            List<String> sourceIds = srcNode != null && srcNode.kind() == ConfigNode.Kind.MAP
-                    ? new ArrayList<>(srcNode.entries().keySet()) : List.of();
-            for (Map.Entry<String, ConfigNode> e : sinkNode.entries().entrySet()) {
-                HakobuConfig.SinkSpec s = parseSink(e.getKey(), e.getValue(), sourceIds, problems);
-                if (s != null) {
-                    sinks.put(s.id(), s);
-                }
+        for (Map.Entry<String, ConfigNode> e : section(top, root, "sinks", "sink", problems).entrySet()) {
+            HakobuConfig.SinkSpec s = parseSink(e.getKey(), e.getValue(), sourceIds, problems);
+            if (s != null) {
+                sinks.put(s.id(), s);
             }
         }
         top.finish();
@@ -90,6 +72,26 @@ public final class ConfigParser {
             return null;
         }
         return new HakobuConfig(root.file(), nodeName, Path.of(dataDir), listen, grace, sources, sinks);
+    }
+
+    /**
+     * The components of the {@code sources} or {@code sinks} section, by id; empty (and a problem)
+     * when the section is missing, empty or not a map.
+     */
+    private static Map<String, ConfigNode> section(ConfigMap top, ConfigNode root, String name, String what,
+                                                   ConfigProblems problems) {
+        ConfigNode n = top.raw(name);
+        if (n == null || n.kind() == ConfigNode.Kind.NULL
+                || (n.kind() == ConfigNode.Kind.MAP && n.entries().isEmpty())) {
+            problems.add(n != null ? n : root, (n == null ? "'" + name + "' is missing" : "is empty")
+                    + ": define at least one " + what);
+            return Map.of();
+        }
+        if (n.kind() != ConfigNode.Kind.MAP) {
+            problems.add(n, "expected a map of " + what + " ids to " + name + ", got " + n.describe());
+            return Map.of();
+        }
+        return n.entries();
     }
 
     @SuppressWarnings("unchecked")

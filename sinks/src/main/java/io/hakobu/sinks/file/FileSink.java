@@ -105,6 +105,14 @@ final class FileSink implements Sink {
     private static final Logger LOG = LoggerFactory.getLogger(FileSink.class);
     static final int DEFAULT_MAX_STREAMS = 100_000;
     static final int DEFAULT_MAX_TRACKED_FILES = 4_096;
+    private static final int MAX_POOLED_BUFFERS = 16;
+    private static final int MAX_POOLED_BYTES = 16 << 20;
+    /**
+     * Most bytes per channel write: the JDK copies a heap buffer into a temporary direct buffer of
+     * the same size; a steady size lets it reuse one instead of mapping fresh pages for every
+     * multi-megabyte write (which doubled the sink's system time).
+     */
+    private static final int WRITE_CHUNK = 256 * 1024;
 
     /** Opens an output file for writing, creating it if needed; replaced in tests to inject failures. */
     interface ChannelOpener {
@@ -143,30 +151,6 @@ final class FileSink implements Sink {
         }
     }
 
-    /**
-     * Encode buffers reused across writes (one per output file of a write), so that encoding
-     * allocates nothing in steady state: a fresh multi-megabyte array per write would go straight
-     * to the old generation. Buffers that grew past {@link #MAX_POOLED_BYTES} are not kept.
-     */
-    private final ArrayDeque<ByteBuilder> bufferPool = new ArrayDeque<>();
-    private static final int MAX_POOLED_BUFFERS = 16;
-    private static final int WRITE_CHUNK = 256 * 1024;
-    private static final int MAX_POOLED_BYTES = 16 << 20;
-
-    private ByteBuilder takeBuffer() {
-        ByteBuilder b = bufferPool.pollFirst();
-        return b != null ? b : new ByteBuilder(64 * 1024);
-    }
-
-    private void returnBuffers(Map<Path, Group> groups) {
-        for (Group g : groups.values()) {
-            if (bufferPool.size() < MAX_POOLED_BUFFERS && g.bytes.array().length <= MAX_POOLED_BYTES) {
-                g.bytes.reset();
-                bufferPool.addFirst(g.bytes);
-            }
-        }
-    }
-
     private final String id;
     private final FileSinkConfig config;
     private final Path baseDir;
@@ -182,6 +166,13 @@ final class FileSink implements Sink {
     private volatile int openCount;
     /** True when the in-memory lengths and watermarks are what the checkpoint on disk says. */
     private boolean durable = true;
+
+    /**
+     * Encode buffers reused across writes (one per output file of a write), so that encoding
+     * allocates nothing in steady state: a fresh multi-megabyte array per write would go straight
+     * to the old generation. Buffers that grew past {@link #MAX_POOLED_BYTES} are not kept.
+     */
+    private final ArrayDeque<ByteBuilder> bufferPool = new ArrayDeque<>();
 
     private SinkContext ctx;
     private String checkpointName;
@@ -437,9 +428,6 @@ final class FileSink implements Sink {
         if (ch.size() != pos) {
             throw new IOException("file changed while being written: expected " + pos + " bytes, found " + ch.size());
         }
-        // At most WRITE_CHUNK bytes per call: the JDK copies a heap buffer into a temporary direct
-        // buffer of the same size; a steady size lets it reuse one instead of mapping fresh pages
-        // for every multi-megabyte write (which doubled the sink's system time).
         byte[] arr = g.bytes.array();
         int off = 0;
         int end = g.bytes.length();
@@ -453,6 +441,20 @@ final class FileSink implements Sink {
         }
         if (config.fsync()) {
             ch.force(false);
+        }
+    }
+
+    private ByteBuilder takeBuffer() {
+        ByteBuilder b = bufferPool.pollFirst();
+        return b != null ? b : new ByteBuilder(64 * 1024);
+    }
+
+    private void returnBuffers(Map<Path, Group> groups) {
+        for (Group g : groups.values()) {
+            if (bufferPool.size() < MAX_POOLED_BUFFERS && g.bytes.array().length <= MAX_POOLED_BYTES) {
+                g.bytes.reset();
+                bufferPool.addFirst(g.bytes);
+            }
         }
     }
 

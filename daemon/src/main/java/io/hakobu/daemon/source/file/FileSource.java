@@ -47,6 +47,11 @@ final class FileSource implements Source {
     private final Map<String, String> savedPaths = new HashMap<>();
     private SourceContext ctx;
     private volatile boolean closed;
+    // set once at the start of run(), used by every tail this source opens
+    private LineEntries entries;
+    private Counter bytesRead;
+    private Counter truncations;
+    private Counter linesCut;
 
     FileSource(String id, FileSourceConfig config, NodeInfo node) {
         this.id = id;
@@ -58,21 +63,21 @@ final class FileSource implements Source {
     public void run(SourceContext ctx) throws Exception {
         this.ctx = ctx;
         Globs globs = new Globs(config.include(), config.exclude());
-        LineEntries entries = new LineEntries(node.name(), id, Parsers.create(config.format(), config.keepMessage()),
+        entries = new LineEntries(node.name(), id, Parsers.create(config.format(), config.keepMessage()),
                 config.fields(), config.timestamp());
         loadCheckpoint();
         ctx.metrics().gauge("files_watched", () -> tails.size());
-        Counter bytesRead = ctx.metrics().counter("bytes_read_total");
-        Counter truncations = ctx.metrics().counter("truncations_total");
-        Counter linesCut = ctx.metrics().counter("lines_truncated_total");
-        recoverRotatedWhileStopped(entries, bytesRead, truncations, linesCut);
+        bytesRead = ctx.metrics().counter("bytes_read_total");
+        truncations = ctx.metrics().counter("truncations_total");
+        linesCut = ctx.metrics().counter("lines_truncated_total");
+        recoverRotatedWhileStopped();
         boolean firstScan = true;
         long nextScan = 0;
         long nextCheckpoint = System.nanoTime() + CHECKPOINT_EVERY_NANOS;
         while (!ctx.isStopping()) {
             long now = System.nanoTime();
             if (now - nextScan >= 0) {
-                discover(globs, firstScan, entries, bytesRead, truncations, linesCut);
+                discover(globs, firstScan);
                 firstScan = false;
                 nextScan = now + config.globInterval().toNanos();
             }
@@ -97,9 +102,12 @@ final class FileSource implements Source {
             }
         }
     }
+    private FileTail openTail(Path path, String key, int generation, long start) throws IOException {
+        return new FileTail(id, path, key, generation, start, entries, config.maxLineBytes(), bytesRead, truncations,
+                linesCut);
+    }
 
-    private void discover(Globs globs, boolean firstScan, LineEntries entries, Counter bytesRead, Counter truncations,
-                          Counter linesCut) {
+    private void discover(Globs globs, boolean firstScan) {
         Set<Path> found = globs.scan();
         Map<Path, String> keyByPath = new HashMap<>();
         for (Path p : found) {
@@ -134,9 +142,7 @@ final class FileSource implements Source {
                 start = 0;
             }
             try {
-                FileTail tail = new FileTail(id, p, key, generation, start, entries, config.maxLineBytes(), bytesRead, truncations,
-                        linesCut);
-                tails.put(key, tail);
+                tails.put(key, openTail(p, key, generation, start));
                 LOG.info("source={} event=file_opened path={} key={} offset={}", id, p, key, start);
             } catch (IOException e) {
                 LOG.warn("source={} event=open_failed path={} error=\"{}\"", id, p, e.toString());
@@ -155,8 +161,7 @@ final class FileSource implements Source {
      * if {@code include} no longer matches its new name. An identity found nowhere (deleted, or
      * compressed into a new file) is logged: its unread tail, if any, cannot be recovered.
      */
-    private void recoverRotatedWhileStopped(LineEntries entries, Counter bytesRead, Counter truncations,
-                                            Counter linesCut) {
+    private void recoverRotatedWhileStopped() {
         for (Map.Entry<String, String> saved : savedPaths.entrySet()) {
             String key = saved.getKey();
             if (saved.getValue().isEmpty()) {
@@ -198,8 +203,7 @@ final class FileSource implements Source {
                 if (size <= acked.offset()) {
                     continue; // fully read before the stop
                 }
-                FileTail tail = new FileTail(id, found, key, acked.generation(), acked.offset(), entries,
-                        config.maxLineBytes(), bytesRead, truncations, linesCut);
+                FileTail tail = openTail(found, key, acked.generation(), acked.offset());
                 tail.gone(true); // read it to its end, then let it go
                 tails.put(key, tail);
                 LOG.info("source={} event=rotated_file_recovered path={} was={} key={} offset={} size={}",

@@ -159,15 +159,16 @@ final class FileTail {
                 int pending = bufLen - lineStart;
                 if (pending >= maxLine && !skipping) {
                     // cut an overlong line: emit its first maxLine bytes, skip the rest up to the newline
-                    out.add(entries.build(Arrays.copyOfRange(buf, lineStart, lineStart + maxLine), stream, ids,
-                            cursorPrefix, bufStart + lineStart + maxLine, pathString, true, nowMicros));
+                    LogEntry e = entries.build(Arrays.copyOfRange(buf, lineStart, lineStart + maxLine), stream, ids,
+                            cursorPrefix, bufStart + lineStart + maxLine, pathString, true, nowMicros);
+                    out.add(e);
                     linesCut.inc();
                     lastPosition = bufStart + lineStart + maxLine;
-                    bytes += maxLine;
+                    bytes += e.sizeEstimate();
                     skipping = true;
-                    lineStart = bufLen;
-                } else if (skipping) {
-                    lineStart = bufLen;
+                }
+                if (skipping) {
+                    lineStart = bufLen; // the rest of a cut line is dropped up to its newline
                 }
                 compact(lineStart);
                 lineStart = 0;
@@ -183,11 +184,12 @@ final class FileTail {
                 int len = nl - lineStart;
                 boolean cut = len > maxLine;
                 byte[] line = Arrays.copyOfRange(buf, lineStart, lineStart + Math.min(len, maxLine));
-                out.add(entries.build(line, stream, ids, cursorPrefix, bufStart + nl + 1, pathString, cut, nowMicros));
+                LogEntry e = entries.build(line, stream, ids, cursorPrefix, bufStart + nl + 1, pathString, cut, nowMicros);
+                out.add(e);
                 if (cut) {
                     linesCut.inc();
                 }
-                bytes += len + 1;
+                bytes += e.sizeEstimate(); // heap estimate: what the sinks' buffers bound
             }
             lastPosition = bufStart + nl + 1;
             lineStart = nl + 1;

@@ -48,7 +48,6 @@ final class StdinSource implements Source {
         boolean cut = false;
         long offset = 0;
         List<LogEntry> batch = new ArrayList<>();
-        long batchBytes = 0;
         while (!ctx.isStopping()) {
             int n = in.read(chunk);
             if (n < 0) {
@@ -60,13 +59,11 @@ final class StdinSource implements Source {
                 if (b == '\n') {
                     batch.add(entries.build(Arrays.copyOf(line, lineLen), stream, ids, cursorPrefix, offset, null, cut,
                             System.currentTimeMillis() * 1000L));
-                    batchBytes += lineLen + 1;
                     lineLen = 0;
                     cut = false;
                     if (batch.size() >= config.batchEvents()) {
-                        emit(ctx, batch, batchBytes);
+                        emit(ctx, batch);
                         batch = new ArrayList<>();
-                        batchBytes = 0;
                     }
                 } else if (lineLen < maxLine) {
                     if (lineLen == line.length) {
@@ -78,9 +75,8 @@ final class StdinSource implements Source {
                 }
             }
             if (!batch.isEmpty() && in.available() == 0) {
-                emit(ctx, batch, batchBytes);
+                emit(ctx, batch);
                 batch = new ArrayList<>();
-                batchBytes = 0;
             }
         }
         if (lineLen > 0) { // last line without a newline: keep it
@@ -88,11 +84,12 @@ final class StdinSource implements Source {
                     System.currentTimeMillis() * 1000L));
         }
         if (!batch.isEmpty()) {
-            emit(ctx, batch, batchBytes + lineLen);
+            emit(ctx, batch);
         }
     }
 
-    private void emit(SourceContext ctx, List<LogEntry> batch, long bytes) throws InterruptedException {
-        ctx.emit(new Batch(id, batch, bytes, BatchAck.none()));
+    /** Batch bytes are the entries' heap estimates, which the sinks' buffers bound. */
+    private void emit(SourceContext ctx, List<LogEntry> batch) throws InterruptedException {
+        ctx.emit(Batch.of(id, batch, BatchAck.none()));
     }
 }
