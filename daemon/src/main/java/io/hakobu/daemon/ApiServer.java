@@ -48,17 +48,24 @@ final class ApiServer {
         s.createContext("/health", ex -> {
             List<ComponentStatus> st = pipeline.status();
             ArrayNode failed = JSON.createArrayNode();
+            ArrayNode degraded = JSON.createArrayNode();
             for (ComponentStatus c : st) {
                 if (c.state() == ComponentStatus.State.FAILED) {
                     failed.addObject().put("component_id", c.id()).put("reason", String.valueOf(c.lastError()));
+                } else if (c.condition() != null) {
+                    degraded.addObject().put("component_id", c.id()).put("reason", c.condition());
                 }
             }
             ObjectNode body = JSON.createObjectNode();
-            body.put("status", failed.isEmpty() ? "ok" : "failing");
+            boolean ok = failed.isEmpty() && degraded.isEmpty();
+            body.put("status", !failed.isEmpty() ? "failing" : !degraded.isEmpty() ? "degraded" : "ok");
             if (!failed.isEmpty()) {
                 body.set("failed", failed);
             }
-            reply(ex, failed.isEmpty() ? 200 : 503, "application/json", body.toString());
+            if (!degraded.isEmpty()) {
+                body.set("degraded", degraded);
+            }
+            reply(ex, ok ? 200 : 503, "application/json", body.toString());
         });
         s.start();
         return new ApiServer(s);
@@ -75,6 +82,9 @@ final class ApiServer {
             o.put("state", c.state().toString().toLowerCase());
             o.put("queued_events", c.queuedEvents());
             o.put("queued_bytes", c.queuedBytes());
+            if (c.condition() != null) {
+                o.put("condition", c.condition());
+            }
             if (c.lastError() != null) {
                 o.put("last_error", c.lastError());
             }

@@ -14,7 +14,7 @@ import java.nio.file.StandardOpenOption;
  * overwrite each other's checkpoints and output files. The kernel releases the lock when the
  * process dies, even by SIGKILL, so a crash never leaves a stale lock behind.
  */
-final class DataDirLock {
+public final class DataDirLock {
     private final FileChannel channel;
     private final FileLock lock;
 
@@ -23,7 +23,7 @@ final class DataDirLock {
         this.lock = lock;
     }
 
-    static DataDirLock acquire(Path dataDir) throws IOException {
+    public static DataDirLock acquire(Path dataDir) throws IOException {
         Path file = dataDir.resolve("hakobu.lock");
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         FileLock l;
@@ -49,7 +49,7 @@ final class DataDirLock {
         return new DataDirLock(ch, l);
     }
 
-    void release() {
+    public void release() {
         try {
             lock.release();
             channel.close();

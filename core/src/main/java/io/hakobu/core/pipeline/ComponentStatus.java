@@ -11,9 +11,16 @@ package io.hakobu.core.pipeline;
  *     null if none; for a sink it is cleared by the next successful write
  * @param queuedEvents entries waiting in the sink's buffer (0 for sources)
  * @param queuedBytes bytes waiting in the sink's buffer (0 for sources)
+ * @param condition a problem the component is waiting out while it keeps running (e.g. "disk full
+ *     writing buffer …"), null if none; {@code /health} reports it as degraded
  */
 public record ComponentStatus(String id, Kind kind, String type, State state, String lastError,
-        long queuedEvents, long queuedBytes) {
+        long queuedEvents, long queuedBytes, String condition) {
+
+    public ComponentStatus(String id, Kind kind, String type, State state, String lastError, long queuedEvents,
+            long queuedBytes) {
+        this(id, kind, type, state, lastError, queuedEvents, queuedBytes, null);
+    }
 
     public enum Kind {
         SOURCE, SINK

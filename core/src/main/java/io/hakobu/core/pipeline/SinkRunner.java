@@ -41,7 +41,7 @@ final class SinkRunner implements SinkContext, Runnable {
     private final String type;
     private final Sink sink;
     private final BufferConfig buffer;
-    private final BoundedBatchQueue queue;
+    private final SinkBuffer queue;
     private final NodeInfo node;
     private final CheckpointStore checkpoints;
     private final ComponentMetrics metrics;
@@ -74,7 +74,9 @@ final class SinkRunner implements SinkContext, Runnable {
         this.type = type;
         this.sink = sink;
         this.buffer = buffer;
-        this.queue = new BoundedBatchQueue(buffer);
+        this.queue = buffer.isDisk()
+                ? new DiskSinkBuffer(id, buffer, node.dataDir().resolve("buffer").resolve(id), shutdown, metrics)
+                : new MemorySinkBuffer(buffer);
         this.node = node;
         this.checkpoints = checkpoints;
         this.metrics = metrics;
@@ -161,6 +163,15 @@ final class SinkRunner implements SinkContext, Runnable {
     @Override
     public void run() {
         try {
+            queue.open();
+        } catch (Throwable e) {
+            fail("buffer failed to open", e);
+            started.completeExceptionally(e);
+            awaitDrainQuietly();
+            closeSink();
+            return;
+        }
+        try {
             sink.start(this);
         } catch (Throwable e) {
             fail("start failed", e);
@@ -197,7 +208,9 @@ final class SinkRunner implements SinkContext, Runnable {
             if (queue.drainTo(taken, MAX_WRITE_BATCHES, MAX_WRITE_BYTES) == 0) {
                 busy = false;
                 if (shutdown.isDraining()) {
-                    Thread.onSpinWait(); // a producer is between its reservation and its enqueue
+                    // a producer is between its reservation and its enqueue, or a disk buffer's
+                    // writer is finishing its last group
+                    queue.awaitNotEmpty(1, TimeUnit.MILLISECONDS);
                 } else {
                     queue.awaitNotEmpty(MAX_PARK_NANOS, TimeUnit.NANOSECONDS);
                 }
@@ -346,6 +359,11 @@ final class SinkRunner implements SinkContext, Runnable {
                 throw (VirtualMachineError) e;
             }
         } finally {
+            try {
+                queue.close(); // a disk buffer persists what is staged and syncs its ledger
+            } catch (RuntimeException e) {
+                log.warn("sink={} status=buffer_close_failed error=\"{}\"", id, e.toString(), e);
+            }
             closed = true;
             if (state != State.FAILED) {
                 state = State.STOPPED;
@@ -384,12 +402,12 @@ final class SinkRunner implements SinkContext, Runnable {
         return closed;
     }
 
-    BoundedBatchQueue queue() {
+    SinkBuffer queue() {
         return queue;
     }
 
     ComponentStatus status() {
-        return new ComponentStatus(id, Kind.SINK, type, state, lastError, queue.entries(), queue.bytes());
+        return new ComponentStatus(id, Kind.SINK, type, state, lastError, queue.entries(), queue.bytes(), queue.condition());
     }
 
     // ---- helpers -----------------------------------------------------------------------------

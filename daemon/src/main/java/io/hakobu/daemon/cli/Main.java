@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionCommand.Provider.class,
         description = "hakobu (運ぶ): a journald-style structured log shipper.",
-        subcommands = {RunCommand.class, CheckCommand.class, DemoCommand.class, VersionCommand.class,
+        subcommands = {RunCommand.class, CheckCommand.class, DemoCommand.class, BufferCommand.class, VersionCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -139,18 +139,51 @@ public final class ConfigParser {
 
     private static BufferConfig parseBuffer(ConfigMap b) {
         BufferConfig d = BufferConfig.DEFAULT;
-        String type = b.oneOf("type", "memory", "memory", "disk");
-        if ("disk".equals(type)) {
-            b.problem("type", "disk buffers are not available in this version yet; use 'memory'");
+        String type = b.oneOf("type", "disk", "memory", "disk");
+        boolean disk = !"memory".equals(type);
+        long maxBytes = b.size("max_bytes", disk ? BufferConfig.DISK_DEFAULT_MAX_BYTES : d.maxBytes());
+        long maxEvents = d.maxEvents();
+        if (!disk) {
+            maxEvents = b.integer("max_events", d.maxEvents(), 1, Integer.MAX_VALUE);
+        } else if (b.has("max_events")) {
+            b.problem("max_events", "applies to memory buffers only; a disk buffer is limited by max_bytes");
         }
-        long maxBytes = b.size("max_bytes", d.maxBytes());
-        long maxEvents = b.integer("max_events", d.maxEvents(), 1, Integer.MAX_VALUE);
         String whenFull = b.oneOf("when_full", "block", "block", "drop_newest");
-        b.finish();
-        if (maxBytes < 1024) {
-            b.problem("max_bytes", "must be at least 1KiB");
+        long segmentBytes = 0;
+        if (b.has("segment_bytes")) {
+            if (!disk) {
+                b.problem("segment_bytes", "applies to disk buffers only");
+            } else {
+                segmentBytes = b.size("segment_bytes", 0);
+                if (segmentBytes < 4096 || segmentBytes > (1L << 30)) {
+                    b.problem("segment_bytes", "expected a size between 4KiB and 1GiB");
+                    segmentBytes = 0;
+                }
+            }
         }
-        return new BufferConfig(maxEvents, maxBytes, WhenFull.parse(whenFull));
+        Duration fsync = Duration.ZERO;
+        if (b.has("fsync")) {
+            if (!disk) {
+                b.problem("fsync", "applies to disk buffers only");
+            } else if (!"always".equals(b.string("fsync", "always"))) {
+                fsync = b.duration("fsync", Duration.ZERO);
+                if (fsync.isZero() || fsync.compareTo(Duration.ofMinutes(1)) > 0) {
+                    b.problem("fsync", "expected 'always' or an interval between 1ms and 1m, e.g. 200ms");
+                    fsync = Duration.ZERO;
+                }
+            }
+        }
+        b.finish();
+        if (maxBytes < (disk ? 64 * 1024 : 1024)) {
+            b.problem("max_bytes", "must be at least " + (disk ? "64KiB for a disk buffer" : "1KiB"));
+            maxBytes = disk ? 64 * 1024 : 1024;
+        }
+        WhenFull wf = WhenFull.parse(whenFull);
+        if (!disk) {
+            return new BufferConfig(maxEvents, maxBytes, wf);
+        }
+        BufferConfig dc = BufferConfig.disk(maxBytes, wf, fsync);
+        return segmentBytes == 0 ? dc : dc.withSegmentBytes(segmentBytes);
     }
 
     private static void checkId(String id, ConfigNode n, ConfigProblems problems) {

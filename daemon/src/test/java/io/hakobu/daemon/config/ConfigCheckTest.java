@@ -109,9 +109,12 @@ class ConfigCheckTest {
     @Test
     void missingSectionsAndBadBufferAreReported() {
         ConfigProblems problems = new ConfigProblems();
-        parse("sources:\n  a: {type: stdin}\nsinks:\n  o: {type: stdout, buffer: {type: disk, max_bytes: lots}}\n",
-                problems, Map.of());
-        assertTrue(problems.all().stream().anyMatch(p -> p.contains("sinks.o.buffer.type: disk buffers are not available")),
+        parse("sources:\n  a: {type: stdin}\nsinks:\n  o: {type: stdout, buffer: {type: disk, max_bytes: lots, max_events: 5,"
+                + " fsync: sometimes}}\n  m: {type: stdout, buffer: {type: memory, fsync: 1s}}\n", problems, Map.of());
+        assertTrue(problems.all().stream().anyMatch(p -> p.contains("sinks.o.buffer.max_events: applies to memory buffers only")),
+                problems.all()::toString);
+        assertTrue(problems.all().stream().anyMatch(p -> p.contains("sinks.o.buffer.fsync: ")), problems.all()::toString);
+        assertTrue(problems.all().stream().anyMatch(p -> p.contains("sinks.m.buffer.fsync: applies to disk buffers only")),
                 problems.all()::toString);
         assertTrue(problems.all().stream().anyMatch(p -> p.contains("sinks.o.buffer.max_bytes: expected a size")),
                 problems.all()::toString);

@@ -1,0 +1,490 @@
+package io.hakobu.core.buffer;
+
+import io.hakobu.core.codec.ByteBuilder;
+import io.hakobu.core.event.FieldNames;
+import io.hakobu.core.event.LogEntry;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The payload of one disk-buffer record: a run of entries from one source, in a compact binary
+ * form that decodes back to equal entries (same fields in the same order, same stream, position
+ * and size estimate).
+ *
+ * <h2>Layout</h2>
+ * <pre>
+ * payload  = seq:u64be  count:u32be  source:str  entry{count}
+ * entry    = stream:ref  position:zigzag-varlong  estimate:varint  nfields:varint  field{nfields}
+ * field    = name:ref  value
+ * value    = 0x00                                  null
+ *          | 0x01 len:varint utf8{len}             string
+ *          | 0x02 zigzag-varlong                   integer (Long; an Integer comes back as Long)
+ *          | 0x03 f64be                            double
+ *          | 0x04 | 0x05                           true | false
+ *          | 0x06 len:varint bytes{len}            binary (byte[])
+ *          | 0x07 n:varint value{n}                list
+ *          | 0x08 n:varint (str value){n}          map (keys in order)
+ * ref      = 0x00 (null) | k:varint, k-1 an index into the record's table, or k-1 == table size:
+ *            a new table entry follows as str (tables: one for streams, one for field names)
+ * str      = len:varint utf8{len}
+ * </pre>
+ * Strings decode as zero-copy slices of the payload array, so a decoded record costs one array
+ * plus its entries; the decoded entries share that array as their backing bytes.
+ *
+ * <p>Not thread-safe; keep one per thread.
+ */
+public final class RecordCodec {
+    static final int T_NULL = 0;
+    static final int T_STRING = 1;
+    static final int T_LONG = 2;
+    static final int T_DOUBLE = 3;
+    static final int T_TRUE = 4;
+    static final int T_FALSE = 5;
+    static final int T_BYTES = 6;
+    static final int T_LIST = 7;
+    static final int T_MAP = 8;
+    private static final int MAX_NESTING = 64;
+
+    /** Offset of the entry count in a payload. */
+    static final int COUNT_OFFSET = 8;
+
+    private String[] names = new String[32];
+    private int nameCount;
+    private String[] streams = new String[4];
+    private int streamCount;
+    private final FieldNames interned = new FieldNames();
+
+    // ---- encoding ---------------------------------------------------------------------------
+
+    /**
+     * Appends the payload for {@code entries[from, to)} to {@code out}.
+     */
+    public void encode(long seq, String sourceId, List<LogEntry> entries, int from, int to, ByteBuilder out) {
+        nameCount = 0;
+        streamCount = 0;
+        writeLongBe(out, seq);
+        writeIntBe(out, to - from);
+        writeString(out, sourceId);
+        for (int i = from; i < to; i++) {
+            encodeEntry(entries.get(i), out);
+        }
+        Arrays.fill(names, 0, nameCount, null);
+        Arrays.fill(streams, 0, streamCount, null);
+    }
+
+    private void encodeEntry(LogEntry e, ByteBuilder out) {
+        String stream = e.stream();
+        if (stream == null) {
+            out.write(0);
+        } else {
+            int k = indexOf(streams, streamCount, stream);
+            if (k >= 0) {
+                writeVarLong(out, k + 1);
+            } else {
+                if (streamCount == streams.length) {
+                    streams = Arrays.copyOf(streams, streamCount * 2);
+                }
+                streams[streamCount++] = stream;
+                writeVarLong(out, streamCount);
+                writeString(out, stream);
+            }
+        }
+        writeVarLong(out, zigzag(e.position()));
+        writeVarLong(out, e.sizeEstimate());
+        int n = e.size();
+        writeVarLong(out, n);
+        byte[] backing = e.backing();
+        for (int i = 0; i < n; i++) {
+            String name = e.name(i);
+            int k = indexOf(names, nameCount, name);
+            if (k >= 0) {
+                writeVarLong(out, k + 1);
+            } else {
+                if (nameCount == names.length) {
+                    names = Arrays.copyOf(names, nameCount * 2);
+                }
+                names[nameCount++] = name;
+                writeVarLong(out, nameCount);
+                writeString(out, name);
+            }
+            if (e.isSlice(i)) {
+                int len = e.sliceLength(i);
+                out.write(T_STRING);
+                writeVarLong(out, len);
+                out.write(backing, e.sliceOffset(i), len);
+            } else {
+                writeValue(out, e.value(i), 0);
+            }
+        }
+    }
+
+    private static int indexOf(String[] table, int n, String s) {
+        for (int i = 0; i < n; i++) {
+            if (table[i] == s) {
+                return i;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (table[i].equals(s)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static void writeValue(ByteBuilder out, Object v, int depth) {
+        if (depth > MAX_NESTING) {
+            throw new IllegalArgumentException("value nested deeper than " + MAX_NESTING);
+        }
+        if (v == null) {
+            out.write(T_NULL);
+        } else if (v instanceof String s) {
+            out.write(T_STRING);
+            writeString(out, s);
+        } else if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
+            out.write(T_LONG);
+            writeVarLong(out, zigzag(((Number) v).longValue()));
+        } else if (v instanceof Double || v instanceof Float) {
+            out.write(T_DOUBLE);
+            writeLongBe(out, Double.doubleToRawLongBits(((Number) v).doubleValue()));
+        } else if (v instanceof Boolean b) {
+            out.write(b ? T_TRUE : T_FALSE);
+        } else if (v instanceof byte[] b) {
+            out.write(T_BYTES);
+            writeVarLong(out, b.length);
+            out.write(b);
+        } else if (v instanceof List<?> list) {
+            out.write(T_LIST);
+            writeVarLong(out, list.size());
+            for (Object o : list) {
+                writeValue(out, o, depth + 1);
+            }
+        } else if (v instanceof Map<?, ?> map) {
+            out.write(T_MAP);
+            writeVarLong(out, map.size());
+            for (Map.Entry<?, ?> me : map.entrySet()) {
+                writeString(out, String.valueOf(me.getKey()));
+                writeValue(out, me.getValue(), depth + 1);
+            }
+        } else {
+            out.write(T_STRING); // unknown types are kept as their text, as the encoders do
+            writeString(out, String.valueOf(v));
+        }
+    }
+
+    static void writeString(ByteBuilder out, String s) {
+        int n = s.length();
+        int ascii = 0;
+        while (ascii < n && s.charAt(ascii) < 0x80) {
+            ascii++;
+        }
+        if (ascii == n) {
+            writeVarLong(out, n);
+            out.writeAscii(s, 0, n);
+        } else {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            writeVarLong(out, b.length);
+            out.write(b);
+        }
+    }
+
+    static void writeVarLong(ByteBuilder out, long v) {
+        while ((v & ~0x7FL) != 0) {
+            out.write((int) ((v & 0x7F) | 0x80));
+            v >>>= 7;
+        }
+        out.write((int) v);
+    }
+
+    static void writeLongBe(ByteBuilder out, long v) {
+        for (int s = 56; s >= 0; s -= 8) {
+            out.write((int) (v >>> s));
+        }
+    }
+
+    static void writeIntBe(ByteBuilder out, int v) {
+        out.write(v >>> 24).write(v >>> 16).write(v >>> 8).write(v);
+    }
+
+    private static long zigzag(long v) {
+        return (v << 1) ^ (v >> 63);
+    }
+
+    private static long unzigzag(long v) {
+        return (v >>> 1) ^ -(v & 1);
+    }
+
+    // ---- decoding ---------------------------------------------------------------------------
+
+    /** The record sequence number at the start of a payload. */
+    public static long seqOf(byte[] payload, int off) {
+        return readLongBe(payload, off);
+    }
+
+    /** The entry count of a payload (without decoding it). */
+    public static int countOf(byte[] payload, int off) {
+        return readIntBe(payload, off + COUNT_OFFSET);
+    }
+
+    /** A decoded record. */
+    public record Decoded(long seq, String sourceId, List<LogEntry> entries) { }
+
+    /**
+     * Decodes a whole payload ({@code payload[0, length)}); the entries keep {@code payload} as
+     * their backing array, so the caller must not reuse it.
+     *
+     * @throws CorruptRecordException if the payload is not a well-formed record
+     */
+    public Decoded decode(byte[] payload, int length) throws CorruptRecordException {
+        List<LogEntry> out = new ArrayList<>();
+        Cursor c = new Cursor(payload, length);
+        try {
+            long seq = c.longBe();
+            int count = c.intBe();
+            if (count < 0 || count > length) {
+                throw new CorruptRecordException("entry count " + count + " out of range");
+            }
+            String source = c.string();
+            decodeEntries(c, count, out, Integer.MAX_VALUE);
+            if (c.pos != length) {
+                throw new CorruptRecordException((length - c.pos) + " bytes after the last entry");
+            }
+            return new Decoded(seq, source, out);
+        } catch (IndexOutOfBoundsException e) {
+            throw new CorruptRecordException("record ends inside a value at byte " + c.pos);
+        } finally {
+            resetTables();
+        }
+    }
+
+    /**
+     * Best-effort decoding of a damaged payload: the entries that decode before the first damaged
+     * one, into {@code out}. Never throws.
+     *
+     * @return the number of entries recovered
+     */
+    public int salvage(byte[] payload, int length, List<LogEntry> out) {
+        int before = out.size();
+        Cursor c = new Cursor(payload, length);
+        try {
+            c.longBe();
+            int count = c.intBe();
+            c.string();
+            decodeEntries(c, count < 0 ? Integer.MAX_VALUE : count, out, Integer.MAX_VALUE);
+        } catch (RuntimeException | CorruptRecordException e) {
+            // keep what decoded
+        } finally {
+            resetTables();
+        }
+        return out.size() - before;
+    }
+
+    private void resetTables() {
+        Arrays.fill(names, 0, nameCount, null);
+        Arrays.fill(streams, 0, streamCount, null);
+        nameCount = 0;
+        streamCount = 0;
+    }
+
+    private void decodeEntries(Cursor c, int count, List<LogEntry> out, int limit) throws CorruptRecordException {
+        byte[] buf = c.buf;
+        for (int k = 0; k < count && k < limit && c.pos < c.limit; k++) {
+            String stream = streamRef(c);
+            long position = unzigzag(c.varLong());
+            long estimate = c.varLong();
+            long n = c.varLong();
+            if (n < 0 || n > c.limit - c.pos) {
+                throw new CorruptRecordException("field count " + n + " out of range");
+            }
+            LogEntry e = new LogEntry((int) Math.max(2, n));
+            e.backing(buf);
+            for (int i = 0; i < n; i++) {
+                String name = nameRef(c);
+                if (name == null) {
+                    throw new CorruptRecordException("field without a name");
+                }
+                int tag = c.u8();
+                if (tag == T_STRING) {
+                    int len = c.length();
+                    e.addSlice(name, c.pos, len);
+                    c.pos += len;
+                } else {
+                    e.add(name, readValue(c, tag, 0));
+                }
+            }
+            e.origin(stream, position);
+            if (estimate > 0 && estimate <= Integer.MAX_VALUE) {
+                e.sizeEstimate((int) estimate);
+            }
+            out.add(e);
+        }
+    }
+
+    private String streamRef(Cursor c) throws CorruptRecordException {
+        long k = c.varLong();
+        if (k == 0) {
+            return null;
+        }
+        if (k <= streamCount) {
+            return streams[(int) k - 1];
+        }
+        if (k != streamCount + 1) {
+            throw new CorruptRecordException("stream reference " + k + " out of range");
+        }
+        String s = c.string();
+        if (streamCount == streams.length) {
+            streams = Arrays.copyOf(streams, streamCount * 2);
+        }
+        streams[streamCount++] = s;
+        return s;
+    }
+
+    private String nameRef(Cursor c) throws CorruptRecordException {
+        long k = c.varLong();
+        if (k == 0) {
+            return null;
+        }
+        if (k <= nameCount) {
+            return names[(int) k - 1];
+        }
+        if (k != nameCount + 1) {
+            throw new CorruptRecordException("field name reference " + k + " out of range");
+        }
+        int len = c.length();
+        String s = interned.intern(c.buf, c.pos, len);
+        c.pos += len;
+        if (nameCount == names.length) {
+            names = Arrays.copyOf(names, nameCount * 2);
+        }
+        names[nameCount++] = s;
+        return s;
+    }
+
+    private static Object readValue(Cursor c, int tag, int depth) throws CorruptRecordException {
+        if (depth > MAX_NESTING) {
+            throw new CorruptRecordException("value nested deeper than " + MAX_NESTING);
+        }
+        switch (tag) {
+            case T_NULL:
+                return null;
+            case T_STRING:
+                return c.string();
+            case T_LONG:
+                return unzigzag(c.varLong());
+            case T_DOUBLE:
+                return Double.longBitsToDouble(c.longBe());
+            case T_TRUE:
+                return Boolean.TRUE;
+            case T_FALSE:
+                return Boolean.FALSE;
+            case T_BYTES: {
+                int len = c.length();
+                byte[] b = Arrays.copyOfRange(c.buf, c.pos, c.pos + len);
+                c.pos += len;
+                return b;
+            }
+            case T_LIST: {
+                int n = c.length();
+                List<Object> list = new ArrayList<>(Math.min(n, 1024));
+                for (int i = 0; i < n; i++) {
+                    list.add(readValue(c, c.u8(), depth + 1));
+                }
+                return list;
+            }
+            case T_MAP: {
+                int n = c.length();
+                Map<String, Object> map = new LinkedHashMap<>();
+                for (int i = 0; i < n; i++) {
+                    String key = c.string();
+                    map.put(key, readValue(c, c.u8(), depth + 1));
+                }
+                return map;
+            }
+            default:
+                throw new CorruptRecordException("unknown value tag " + tag + " at byte " + (c.pos - 1));
+        }
+    }
+
+    static long readLongBe(byte[] b, int off) {
+        long v = 0;
+        for (int i = 0; i < 8; i++) {
+            v = (v << 8) | (b[off + i] & 0xFF);
+        }
+        return v;
+    }
+
+    static int readIntBe(byte[] b, int off) {
+        return ((b[off] & 0xFF) << 24) | ((b[off + 1] & 0xFF) << 16) | ((b[off + 2] & 0xFF) << 8) | (b[off + 3] & 0xFF);
+    }
+
+    /** A read position over a payload; every read is bounds-checked against {@code limit}. */
+    private static final class Cursor {
+        final byte[] buf;
+        final int limit;
+        int pos;
+
+        Cursor(byte[] buf, int limit) {
+            this.buf = buf;
+            this.limit = limit;
+        }
+
+        int u8() {
+            if (pos >= limit) {
+                throw new IndexOutOfBoundsException();
+            }
+            return buf[pos++] & 0xFF;
+        }
+
+        long longBe() {
+            need(8);
+            long v = readLongBe(buf, pos);
+            pos += 8;
+            return v;
+        }
+
+        int intBe() {
+            need(4);
+            int v = readIntBe(buf, pos);
+            pos += 4;
+            return v;
+        }
+
+        long varLong() throws CorruptRecordException {
+            long v = 0;
+            for (int shift = 0; shift < 64; shift += 7) {
+                int b = u8();
+                v |= (long) (b & 0x7F) << shift;
+                if ((b & 0x80) == 0) {
+                    return v;
+                }
+            }
+            throw new CorruptRecordException("varint longer than 10 bytes at byte " + pos);
+        }
+
+        /** A length that must fit in what is left. */
+        int length() throws CorruptRecordException {
+            long n = varLong();
+            if (n < 0 || n > limit - pos) {
+                throw new CorruptRecordException("length " + n + " runs past the record end at byte " + pos);
+            }
+            return (int) n;
+        }
+
+        String string() throws CorruptRecordException {
+            int len = length();
+            String s = new String(buf, pos, len, StandardCharsets.UTF_8);
+            pos += len;
+            return s;
+        }
+
+        private void need(int n) {
+            if (n > limit - pos) {
+                throw new IndexOutOfBoundsException();
+            }
+        }
+    }
+}

@@ -1,0 +1,280 @@
+package io.hakobu.core.buffer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hakobu.core.codec.ByteBuilder;
+import io.hakobu.core.event.LogEntry;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DiskBufferTest {
+    @TempDir
+    Path dir;
+
+    private static final DiskBuffer.Options SMALL = new DiskBuffer.Options(64L << 20, 8 * 1024);
+
+    static List<LogEntry> entries(int from, int n) {
+        List<LogEntry> out = new ArrayList<>();
+        for (int i = from; i < from + n; i++) {
+            byte[] line = ("seq=" + i + " msg=hello").getBytes(StandardCharsets.UTF_8);
+            LogEntry e = new LogEntry().backing(line);
+            e.addSlice("MESSAGE", 0, line.length);
+            e.add("SEQ", (long) i);
+            e.origin("file:1:2", 100L + i);
+            out.add(e);
+        }
+        return out;
+    }
+
+    static long seqOf(LogEntry e) {
+        return ((Number) e.get("SEQ")).longValue();
+    }
+
+    /** Reads every record the reader offers, acknowledging each; returns the SEQ values in order. */
+    static List<Long> drainAndAck(DiskBuffer b) throws IOException {
+        List<Long> seen = new ArrayList<>();
+        DiskBuffer.ReadRecord r;
+        while ((r = b.read()) != null) {
+            for (LogEntry e : r.entries()) {
+                seen.add(seqOf(e));
+            }
+            b.ack(r.seq(), r.entries().size(), r.payloadBytes());
+        }
+        return seen;
+    }
+
+    @Test
+    void codecRoundTripsEveryValueType() throws Exception {
+        byte[] line = "héllo wörld".getBytes(StandardCharsets.UTF_8);
+        LogEntry e = new LogEntry().backing(line);
+        e.addSlice("MESSAGE", 0, line.length);
+        e.add("n", 42L).add("i", 7).add("neg", -5L).add("d", 2.5).add("t", true).add("f", false).add("nul", null);
+        e.add("bin", new byte[] {0, 1, (byte) 0xff});
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("a", List.of(1L, "x", Map.of("k", "v")));
+        e.add("obj", m).add("日本", "語").add("MESSAGE", "repeated name");
+        e.origin("journal:abc", -1).sizeEstimate(777);
+        LogEntry other = new LogEntry().add("x", "y");
+
+        ByteBuilder out = new ByteBuilder();
+        RecordCodec codec = new RecordCodec();
+        codec.encode(9, "src", List.of(e, other), 0, 2, out);
+        RecordCodec.Decoded d = new RecordCodec().decode(out.toByteArray(), out.length());
+        assertEquals(9, d.seq());
+        assertEquals("src", d.sourceId());
+        assertEquals(2, d.entries().size());
+        LogEntry back = d.entries().get(0);
+        assertEquals(e.size(), back.size());
+        for (int i = 0; i < e.size(); i++) {
+            assertEquals(e.name(i), back.name(i));
+            Object want = e.value(i);
+            if (want instanceof Integer n) {
+                want = n.longValue();
+            }
+            if (want instanceof byte[] b) {
+                assertArrayEquals(b, (byte[]) back.value(i));
+            } else {
+                assertEquals(want, back.value(i), e.name(i));
+            }
+        }
+        assertEquals("journal:abc", back.stream());
+        assertEquals(-1, back.position());
+        assertEquals(777, back.sizeEstimate());
+        assertNull(d.entries().get(1).stream());
+        assertEquals("y", d.entries().get(1).get("x"));
+
+        byte[] cut = java.util.Arrays.copyOf(out.array(), out.length() - 3);
+        assertThrows(CorruptRecordException.class, () -> new RecordCodec().decode(cut, cut.length));
+        List<LogEntry> salvaged = new ArrayList<>();
+        assertEquals(1, new RecordCodec().salvage(cut, cut.length, salvaged), "the first entry survives a cut tail");
+    }
+
+    @Test
+    void writesReadsAcknowledgesAndDeletesAcrossSegments() throws Exception {
+        int total = 0;
+        try (DiskBuffer b = DiskBuffer.open(dir, SMALL)) {
+            for (int i = 0; i < 50; i++) {
+                b.append("src", entries(total, 20));
+                total += 20;
+                b.flush();
+            }
+            b.sync();
+            assertTrue(b.segmentCount() > 3, "small segments roll: " + b.segmentCount());
+            assertEquals(total, b.unackedEntries());
+            List<Long> seen = drainAndAck(b);
+            assertEquals(total, seen.size());
+            for (int i = 0; i < total; i++) {
+                assertEquals(i, seen.get(i));
+            }
+            assertEquals(0, b.unackedEntries());
+            assertTrue(b.fullyAcked());
+            assertEquals(1, b.segmentCount(), "acknowledged sealed segments are deleted; the active one stays");
+        }
+        // reopen: nothing to redeliver, sequence numbers continue
+        try (DiskBuffer b = DiskBuffer.open(dir, SMALL)) {
+            assertNull(b.read());
+            DiskBuffer.Appended a = b.append("src", entries(total, 1));
+            assertEquals(51, a.firstSeq());
+            b.flush();
+            assertEquals(List.of((long) total), drainAndAck(b));
+        }
+    }
+
+    @Test
+    void reopenResumesAfterTheLedger() throws Exception {
+        try (DiskBuffer b = DiskBuffer.open(dir, SMALL)) {
+            for (int i = 0; i < 10; i++) {
+                b.append("src", entries(i * 10, 10));
+            }
+            b.flush();
+            b.sync();
+            for (int i = 0; i < 4; i++) { // the sink finishes four records
+                DiskBuffer.ReadRecord r = b.read();
+                b.ack(r.seq(), r.entries().size(), r.payloadBytes());
+            }
+            b.read(); // read but not acknowledged: must come back
+        }
+        try (DiskBuffer b = DiskBuffer.open(dir, SMALL)) {
+            assertEquals(60, b.unackedEntries());
+            List<Long> seen = drainAndAck(b);
+            assertEquals(60, seen.size());
+            assertEquals(40L, seen.get(0));
+            assertEquals(99L, seen.get(59));
+        }
+    }
+
+    @Test
+    void tornTailIsTruncatedAndEverythingBeforeItSurvives() throws Exception {
+        try (DiskBuffer b = DiskBuffer.open(dir, new DiskBuffer.Options(64L << 20, 1 << 20))) {
+            for (int i = 0; i < 5; i++) {
+                b.append("src", entries(i * 10, 10));
+            }
+            b.flush();
+            b.sync();
+        }
+        Path seg = onlySegment();
+        long size = Files.size(seg);
+        try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
+            f.setLength(size - 7); // a crash in the middle of the last record
+        }
+        try (DiskBuffer b = DiskBuffer.open(dir, new DiskBuffer.Options(64L << 20, 1 << 20))) {
+            DiskBuffer.Recovery r = b.recovery();
+            assertTrue(r.tornTailBytes() > 0, r.toString());
+            assertEquals(0, r.quarantinedSegments());
+            List<Long> seen = drainAndAck(b);
+            assertEquals(40, seen.size(), "four whole records survive");
+            b.append("src", entries(1000, 1));
+            b.flush();
+            assertEquals(List.of(1000L), drainAndAck(b));
+        }
+        assertTrue(SegmentFile.scan(onlySegment(), 1).clean());
+    }
+
+    @Test
+    void damageInTheMiddleIsQuarantinedAndTheRestDelivered() throws Exception {
+        List<SegmentFile.RecordInfo> records;
+        try (DiskBuffer b = DiskBuffer.open(dir, new DiskBuffer.Options(64L << 20, 1 << 20))) {
+            for (int i = 0; i < 5; i++) {
+                b.append("src", entries(i * 10, 10));
+            }
+            b.flush();
+            b.sync();
+        }
+        Path seg = onlySegment();
+        records = SegmentFile.scan(seg, 1).records();
+        assertEquals(5, records.size());
+        SegmentFile.RecordInfo victim = records.get(2);
+        try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
+            long at = victim.offset() + SegmentFile.FRAME_BYTES + victim.length() / 2;
+            f.seek(at);
+            int old = f.read();
+            f.seek(at);
+            f.write(old ^ 0x5a);
+        }
+        SegmentFile.Scan damaged = SegmentFile.scan(seg, 1);
+        assertEquals(1, damaged.damage().size());
+        assertEquals(1, damaged.missingRecords());
+
+        try (DiskBuffer b = DiskBuffer.open(dir, new DiskBuffer.Options(64L << 20, 1 << 20))) {
+            DiskBuffer.Recovery r = b.recovery();
+            assertEquals(1, r.quarantinedSegments(), r.toString());
+            assertEquals(1, r.missingRecords());
+            List<Long> seen = drainAndAck(b);
+            assertEquals(40, seen.size());
+            assertFalse(seen.contains(20L), "the damaged record's entries are not delivered");
+            assertTrue(seen.contains(19L) && seen.contains(30L));
+        }
+        Path q = dir.resolve("quarantine");
+        try (Stream<Path> s = Files.list(q)) {
+            List<String> names = s.map(p -> p.getFileName().toString()).sorted().toList();
+            assertEquals(2, names.size(), names.toString());
+            assertTrue(names.get(1).endsWith(".json"));
+            String json = Files.readString(q.resolve(names.get(1)));
+            assertTrue(json.contains("\"missing_records\":1"), json);
+        }
+        // the quarantined copy still holds the damaged record, which can be salvaged in part
+        BufferInspector.Report report = BufferInspector.inspect(dir);
+        assertTrue(report.liveClean(), report.toString());
+        assertEquals(1, report.quarantined().size());
+    }
+
+    @Test
+    void sequenceNumbersNeverGoBackwardsWhenEverythingWasDeleted() throws Exception {
+        try (DiskBuffer b = DiskBuffer.open(dir, SMALL)) {
+            for (int i = 0; i < 30; i++) {
+                b.append("src", entries(i * 20, 20));
+                b.flush();
+            }
+            drainAndAck(b);
+            b.roll();
+        }
+        TreeMap<Long, Path> left = DiskBuffer.listSegments(dir);
+        assertTrue(left.isEmpty(), left.toString());
+        try (DiskBuffer b = DiskBuffer.open(dir, SMALL)) {
+            assertEquals(31, b.append("src", entries(0, 1)).firstSeq());
+        }
+    }
+
+    @Test
+    void aBatchLargerThanARecordIsSplit() throws Exception {
+        List<LogEntry> big = new ArrayList<>();
+        byte[] payload = new byte[64 * 1024];
+        java.util.Arrays.fill(payload, (byte) 'x');
+        for (int i = 0; i < 100; i++) {
+            LogEntry e = new LogEntry().backing(payload);
+            e.addSlice("MESSAGE", 0, payload.length);
+            e.add("SEQ", (long) i);
+            e.sizeEstimate(payload.length + 100);
+            big.add(e);
+        }
+        try (DiskBuffer b = DiskBuffer.open(dir, new DiskBuffer.Options(1L << 30, 64L << 20))) {
+            DiskBuffer.Appended a = b.append("src", big);
+            assertTrue(a.lastSeq() > a.firstSeq(), "6.4 MiB is cut into records of about 4 MiB");
+            b.flush();
+            List<Long> seen = drainAndAck(b);
+            assertEquals(100, seen.size());
+        }
+    }
+
+    private Path onlySegment() throws IOException {
+        TreeMap<Long, Path> segs = DiskBuffer.listSegments(dir);
+        assertEquals(1, segs.size(), segs.toString());
+        return segs.firstEntry().getValue();
+    }
+}

@@ -1,0 +1,178 @@
+package io.hakobu.core.pipeline;
+
+import static io.hakobu.core.pipeline.PipelineFixtures.await;
+import static io.hakobu.core.pipeline.PipelineFixtures.eventLog;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hakobu.core.buffer.DiskBuffer;
+import io.hakobu.core.checkpoint.CheckpointStore;
+import io.hakobu.core.event.LogEntry;
+import io.hakobu.core.pipeline.PipelineFixtures.CountingSource;
+import io.hakobu.core.pipeline.PipelineFixtures.ScriptedSink;
+import io.hakobu.core.telemetry.Metrics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The pipeline with {@code buffer.type: disk}: the acknowledgement chain, backpressure, restart. */
+@Timeout(60)
+class DiskBufferPipelineTest {
+    @TempDir
+    Path dataDir;
+
+    private final Metrics metrics = new Metrics();
+    private final Queue<String> events = eventLog();
+    private final List<Pipeline> pipelines = new ArrayList<>();
+
+    @AfterEach
+    void stopAll() {
+        pipelines.forEach(p -> p.stop(Duration.ZERO));
+    }
+
+    private Pipeline pipeline(Source source, Sink sink, BufferConfig buffer) throws Exception {
+        NodeInfo node = new NodeInfo("test-node", dataDir);
+        Pipeline p = Pipeline.builder(node, metrics, new CheckpointStore(dataDir.resolve("checkpoints")))
+                .retryBackoff(Duration.ofMillis(1), Duration.ofMillis(20))
+                .addSource("src", "test", source)
+                .addSink("out", "test", sink, List.of("src"), buffer)
+                .build();
+        pipelines.add(p);
+        p.start();
+        return p;
+    }
+
+    /** A sink that records the position of every entry it is given, and can be switched off. */
+    static final class RecordingSink {
+        final Map<Long, Integer> seen = new ConcurrentHashMap<>();
+        final AtomicBoolean down = new AtomicBoolean();
+        final ScriptedSink sink;
+
+        RecordingSink(Queue<String> events) {
+            sink = new ScriptedSink("out", events, batches -> {
+                if (down.get()) {
+                    return CompletableFuture.completedFuture(DeliveryStatus.ERRORED);
+                }
+                for (Batch b : batches) {
+                    for (LogEntry e : b.entries()) {
+                        seen.merge(e.position(), 1, Integer::sum);
+                    }
+                }
+                return CompletableFuture.completedFuture(DeliveryStatus.DELIVERED);
+            });
+        }
+
+        void assertExactlyOnce(int count) {
+            for (long i = 0; i < count; i++) {
+                assertEquals(1, seen.getOrDefault(i, 0), "position " + i);
+            }
+            assertEquals(count, seen.size());
+        }
+    }
+
+    @Test
+    void everyEntryIsDeliveredOnceAndSourcesAreAcknowledged() throws Exception {
+        int count = 5000;
+        RecordingSink out = new RecordingSink(events);
+        CountingSource src = new CountingSource("src", count, events);
+        Pipeline p = pipeline(src, out.sink, BufferConfig.disk(64L << 20, WhenFull.BLOCK, Duration.ZERO));
+        await(Duration.ofSeconds(30), () -> out.seen.size() == count, "delivery");
+        await(() -> src.acker.acknowledged() != null && src.acker.acknowledged() == count - 1, "source acknowledged");
+        await(p::idle, "buffer acknowledged");
+        assertTrue(p.stop(Duration.ofSeconds(5)));
+        out.assertExactlyOnce(count);
+        assertTrue(metrics.renderPrometheus().contains("hakobu_buffer_fsyncs_total"), "fsync metric");
+        try (DiskBuffer d = DiskBuffer.open(dataDir.resolve("buffer").resolve("out"), new DiskBuffer.Options(64L << 20, 1 << 20))) {
+            assertEquals(0, d.unackedEntries(), "the ledger was saved at close");
+            assertEquals(null, d.read());
+        }
+    }
+
+    @Test
+    void sourcesAreAcknowledgedByTheBufferWhileTheSinkIsDownAndEverythingArrivesAfterARestart() throws Exception {
+        int count = 3000;
+        RecordingSink down = new RecordingSink(events);
+        down.down.set(true);
+        CountingSource src = new CountingSource("src", count, events);
+        Pipeline p = pipeline(src, down.sink, BufferConfig.disk(64L << 20, WhenFull.BLOCK, Duration.ofMillis(20)));
+        // the chain: durable in the buffer is enough for the source's checkpoint
+        await(Duration.ofSeconds(30), () -> src.acker.acknowledged() != null && src.acker.acknowledged() == count - 1,
+                "source acknowledged by the buffer alone");
+        assertEquals(0, down.seen.size());
+        p.stop(Duration.ofMillis(200));
+
+        RecordingSink up = new RecordingSink(events);
+        CountingSource none = new CountingSource("src", 0, events);
+        Pipeline p2 = pipeline(none, up.sink, BufferConfig.disk(64L << 20, WhenFull.BLOCK, Duration.ZERO));
+        await(Duration.ofSeconds(30), () -> up.seen.size() == count, "delivery after restart");
+        await(p2::idle, "acknowledged");
+        assertTrue(p2.stop(Duration.ofSeconds(5)));
+        up.assertExactlyOnce(count);
+    }
+
+    @Test
+    void aFullBufferPausesSourcesAndDrainsWhenTheSinkReturns() throws Exception {
+        int count = 20_000;
+        RecordingSink out = new RecordingSink(events);
+        out.down.set(true);
+        CountingSource src = new CountingSource("src", count, events);
+        BufferConfig small = BufferConfig.disk(256 * 1024, WhenFull.BLOCK, Duration.ZERO);
+        Pipeline p = pipeline(src, out.sink, small);
+        // entries cost about 64 estimated bytes each: 256 KiB holds a few thousand, far fewer than count
+        await(Duration.ofSeconds(20), () -> src.acker.acknowledged() != null && src.acker.acknowledged() > 500, "buffer fills");
+        long stalled = src.acker.acknowledged();
+        await(Duration.ofSeconds(20), () -> {
+            long before = src.acker.acknowledged();
+            java.util.concurrent.locks.LockSupport.parkNanos(200_000_000L);
+            return src.acker.acknowledged() == before;
+        }, "acknowledgements stop while the sink is down");
+        assertTrue(src.acker.acknowledged() < count - 1, "paused at " + stalled);
+        assertTrue(src.emittedAll.getCount() == 1, "the source is blocked, not finished");
+        DiskBuffer.Options o = new DiskBuffer.Options(small.maxBytes(), small.segmentBytes());
+        assertTrue(o.maxBytes() > 0);
+        String m = metrics.renderPrometheus();
+        assertTrue(m.contains("hakobu_buffer_disk_bytes"), m);
+
+        out.down.set(false);
+        await(Duration.ofSeconds(40), () -> out.seen.size() == count, "everything drains");
+        await(p::idle, "acknowledged");
+        out.assertExactlyOnce(count);
+        assertTrue(src.emitResults.stream().allMatch(Boolean::booleanValue), "nothing was refused");
+    }
+
+    @Test
+    void dropNewestDropsAndCountsWhenFull() throws Exception {
+        int count = 20_000;
+        RecordingSink out = new RecordingSink(events);
+        out.down.set(true);
+        CountingSource src = new CountingSource("src", count, events);
+        Pipeline p = pipeline(src, out.sink, BufferConfig.disk(128 * 1024, WhenFull.DROP_NEWEST, Duration.ZERO));
+        await(Duration.ofSeconds(30), () -> src.acker.acknowledged() != null && src.acker.acknowledged() == count - 1,
+                "every batch is resolved: written or dropped");
+        String m = metrics.renderPrometheus();
+        long dropped = metricValue(m, "hakobu_events_dropped_total{component_id=\"out\"");
+        assertTrue(dropped > 0, m);
+        out.down.set(false);
+        await(Duration.ofSeconds(30), p::idle, "drained");
+        assertEquals(count, out.seen.size() + dropped, "delivered + dropped = emitted");
+    }
+
+    static long metricValue(String text, String prefix) {
+        for (String line : text.split("\n")) {
+            if (line.startsWith(prefix)) {
+                return (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return -1;
+    }
+}
