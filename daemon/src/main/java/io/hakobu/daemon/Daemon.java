@@ -9,6 +9,7 @@ import io.hakobu.core.telemetry.Metrics;
 import io.hakobu.daemon.config.HakobuConfig;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,6 +65,7 @@ public final class Daemon {
             Sink sink = s.factory().create(s.id(), s.config(), node);
             b.addSink(s.id(), s.type(), sink, s.inputs(), s.buffer());
         }
+        warnAboutOrphanedBuffers();
         pipeline = b.build();
         pipeline.start();
         if (config.apiListen() != null) {
@@ -71,6 +73,34 @@ public final class Daemon {
         }
         LOG.info("event=started node={} data_dir={} sources={} sinks={} api={}", config.nodeName(), config.dataDir(),
                 config.sources().keySet(), config.sinks().keySet(), config.apiListen() == null ? "off" : config.apiListen());
+    }
+
+    /**
+     * A disk buffer whose sink was removed from the configuration, or switched to a memory buffer,
+     * still holds entries nobody will deliver: say so at every start rather than forget them.
+     */
+    private void warnAboutOrphanedBuffers() {
+        Path root = config.dataDir().resolve("buffer");
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> dirs = Files.list(root)) {
+            for (Path d : dirs.toList()) {
+                String id = d.getFileName().toString();
+                HakobuConfig.SinkSpec s = config.sinks().get(id);
+                if (s != null && s.buffer().isDisk() || !Files.isDirectory(d)) {
+                    continue;
+                }
+                io.hakobu.core.buffer.BufferInspector.Report r = io.hakobu.core.buffer.BufferInspector.inspect(d);
+                if (r.unackedEntries() > 0) {
+                    LOG.warn("event=buffer_orphaned dir={} unacked_events={} reason=\"{}\" hint=\"deliver them with "
+                            + "'hakobu buffer replay', then delete the directory\"", d, r.unackedEntries(),
+                            s == null ? "no sink '" + id + "' in the configuration" : "sink '" + id + "' now has a memory buffer");
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("event=buffer_scan_failed dir={} error=\"{}\"", root, e.toString());
+        }
     }
 
     /** Graceful stop: sources, drain, sinks, checkpoints. Returns true if everything drained in time. */

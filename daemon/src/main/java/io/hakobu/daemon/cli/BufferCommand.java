@@ -57,13 +57,25 @@ final class BufferCommand implements Callable<Integer> {
                 continue;
             }
             if (!s.buffer().isDisk()) {
-                if (sink != null) {
-                    System.err.println("hakobu buffer: sink '" + sink + "' has a memory buffer; nothing on disk to inspect");
-                    return null;
-                }
-                continue;
+                continue; // a memory buffer; a directory left from an earlier disk buffer is picked up below
             }
             targets.add(new Target(s.id(), cfg.dataDir().resolve("buffer").resolve(s.id())));
+        }
+        // buffers left behind by sinks that are gone from the configuration (or became memory buffers)
+        Path root = cfg.dataDir().resolve("buffer");
+        if (Files.isDirectory(root)) {
+            try (java.util.stream.Stream<Path> dirs = Files.list(root)) {
+                for (Path d : dirs.sorted().toList()) {
+                    String id = d.getFileName().toString();
+                    boolean known = targets.stream().anyMatch(t -> t.id().equals(id));
+                    if (!known && Files.isDirectory(d) && (sink == null || sink.equals(id))) {
+                        targets.add(new Target(id, d));
+                        System.err.println("hakobu buffer: " + d + " belongs to no disk-buffered sink in " + config + " (orphaned)");
+                    }
+                }
+            } catch (IOException e) {
+                System.err.println("hakobu buffer: cannot list " + root + ": " + e.getMessage());
+            }
         }
         if (sink != null && targets.isEmpty()) {
             System.err.println("hakobu buffer: no sink '" + sink + "' in " + config + "; sinks are: "
