@@ -242,6 +242,35 @@ class DiskBufferProcessTest {
         }
     }
 
+    @Test
+    void aBufferWhoseSinkIsGoneIsReportedAndStillReachable() throws Exception {
+        configure("{type: disk}");
+        sinkDown();
+        append(in, 0, 3000);
+        try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
+            long size = Files.size(in);
+            Await.until(Duration.ofSeconds(60), "the buffer to hold the input", () -> checkpointOffset() == size);
+            assertEquals(0, p.terminate(30));
+        }
+        // the operator renames the sink: the old buffer would be forgotten silently
+        Files.writeString(cfg, Files.readString(cfg).replace("  out: {type: file", "  renamed: {type: file"));
+        try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
+            Await.until(Duration.ofSeconds(30), "the orphan warning", () -> {
+                try {
+                    return Files.readString(log).contains("event=buffer_orphaned");
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+            assertEquals(0, p.terminate(30));
+        }
+        assertTrue(Files.readString(log).contains("unacked_events=3000"), Files.readString(log));
+        Path replay = dir.resolve("orphan.ndjson");
+        CommandResult r = hakobu("buffer", "replay", "-c", cfg.toString(), "--sink", "out", "--to", replay.toString());
+        assertEquals(0, r.exit(), r.output());
+        assertEquals(3000, countLines(replay));
+    }
+
     // ---- helpers -----------------------------------------------------------------------------
 
     record CommandResult(int exit, String output) { }
