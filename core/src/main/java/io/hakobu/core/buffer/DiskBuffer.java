@@ -40,8 +40,10 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Rules that keep data safe</h2>
  * <ul>
- *   <li>A record is readable once {@link #flush} has handed it to the OS ({@link #writtenSeq()});
- *       it is durable once {@link #sync} returned. Callers acknowledge sources only after sync.</li>
+ *   <li>A record is durable, and only then readable ({@link #syncedSeq()}), once {@link #sync}
+ *       returned after the {@link #flush} that wrote it. Callers acknowledge sources only after
+ *       sync, and a sink never sees a record that a power loss could take back: a record number,
+ *       once read, always stands for the same contents.</li>
  *   <li>A segment file is deleted only when it is sealed (no longer written) and every record in it
  *       is acknowledged.</li>
  *   <li>Sequence numbers never go backwards, across restarts too: the next one is above both the
@@ -121,7 +123,7 @@ public final class DiskBuffer implements Closeable {
     private Segment active;
     private long nextSeq;
     private volatile long writtenSeq;
-    private long syncedSeq;
+    private volatile long syncedSeq;
     private volatile boolean dirty;
 
     // ack state
@@ -432,6 +434,7 @@ public final class DiskBuffer implements Closeable {
                 try {
                     s.channel.force(false);
                     dirty = false;
+                    syncedSeq = writtenSeq;
                     s.channel.close();
                     s.channel = null;
                     s.sealed = true;
@@ -494,7 +497,7 @@ public final class DiskBuffer implements Closeable {
         syncedSeq = writtenSeq;
     }
 
-    /** The last record made durable by {@link #sync} (or found on disk at open). */
+    /** The last record made durable by {@link #sync} (or found on disk at open): the last readable one. */
     public long syncedSeq() {
         return syncedSeq;
     }
@@ -607,12 +610,12 @@ public final class DiskBuffer implements Closeable {
     // ---- reader ------------------------------------------------------------------------------
 
     /**
-     * The next record after the last one read (or skipped), or null when every written record has
+     * The next record after the last one read (or skipped), or null when every durable record has
      * been read. A record that fails its CRC here (damage after recovery) is skipped, logged and
      * counted ({@link #readCorruptions()}). Reader thread only.
      */
     public ReadRecord read() throws IOException {
-        while (readNext <= writtenSeq) {
+        while (readNext <= syncedSeq) {
             if (readSegment != null && readSegment.lastSeq < readNext && (readSegment.sealed
                     || !segments.containsKey(readSegment.base))) {
                 closeReadChannel(); // everything here was consumed (from memory): find readNext's segment
@@ -769,6 +772,11 @@ public final class DiskBuffer implements Closeable {
     /** True when every record written has been acknowledged. */
     public boolean fullyAcked() {
         return ackedSeq >= writtenSeq;
+    }
+
+    /** The last record a reader may read: {@link #syncedSeq()}. */
+    public long readableSeq() {
+        return syncedSeq;
     }
 
     /** Flushes, syncs, saves the ledger durably and closes files. Writer and reader must have stopped. */

@@ -14,8 +14,23 @@ public final class Batch {
     private final long bytes;
     private final BatchAck ack;
     private final long createdNanos;
+    private final long firstRecord;
+    private final long lastRecord;
 
     public Batch(String sourceId, List<LogEntry> entries, long bytes, BatchAck ack) {
+        this(sourceId, entries, bytes, ack, -1, -1);
+    }
+
+    /**
+     * A batch read back from a disk buffer, which holds the buffer records
+     * {@code [firstRecord, lastRecord]} (see {@link #firstRecord()}).
+     */
+    public Batch(String sourceId, List<LogEntry> entries, long bytes, BatchAck ack, long firstRecord, long lastRecord) {
+        if (firstRecord > lastRecord) {
+            throw new IllegalArgumentException("record range " + firstRecord + ".." + lastRecord);
+        }
+        this.firstRecord = firstRecord;
+        this.lastRecord = lastRecord;
         this.sourceId = Objects.requireNonNull(sourceId, "sourceId");
         this.entries = Objects.requireNonNull(entries, "entries");
         this.bytes = bytes;
@@ -54,5 +69,22 @@ public final class Batch {
 
     public long createdNanos() {
         return createdNanos;
+    }
+
+    /**
+     * For a batch a sink receives from a disk buffer: the sequence number of the first buffer
+     * record it holds; -1 otherwise (memory buffers, batches on their way in). Record numbers
+     * increase by one per record, never repeat within a buffer (across restarts too), and a
+     * redelivery after a crash hands out the same records with the same numbers and contents,
+     * so a sink can decide durably "this output holds records a..b" before it writes, and make
+     * the same decision again after a crash (see the S3 and hakobu sinks).
+     */
+    public long firstRecord() {
+        return firstRecord;
+    }
+
+    /** The last buffer record this batch holds, -1 when {@link #firstRecord()} is. */
+    public long lastRecord() {
+        return lastRecord;
     }
 }

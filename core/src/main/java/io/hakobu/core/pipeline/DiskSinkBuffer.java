@@ -152,7 +152,7 @@ final class DiskSinkBuffer implements SinkBuffer {
     private void writeLoop() {
         List<Batch> group = new ArrayList<>();
         List<Hot> written = new ArrayList<>();
-        List<Batch> unsynced = new ArrayList<>();
+        List<Hot> unsynced = new ArrayList<>();
         long lastSync = System.nanoTime();
         long intervalNanos = config.fsyncInterval().toNanos();
         DiskBuffer d = disk;
@@ -166,7 +166,7 @@ final class DiskSinkBuffer implements SinkBuffer {
                             return;
                         }
                         lastSync = System.nanoTime();
-                        completeAll(unsynced, DeliveryStatus.DELIVERED);
+                        synced(unsynced);
                     }
                     writerBusy = false;
                     if (shutdown.isDraining() && staging.isEmpty() && unsynced.isEmpty()) {
@@ -203,7 +203,7 @@ final class DiskSinkBuffer implements SinkBuffer {
                         return;
                     }
                     lastSync = System.nanoTime();
-                    completeAll(unsynced, DeliveryStatus.DELIVERED);
+                    synced(unsynced);
                 }
             }
         } catch (Throwable e) {
@@ -226,7 +226,7 @@ final class DiskSinkBuffer implements SinkBuffer {
      * @return true when it fits; false for drop_newest (it does not fit now) or when the shutdown
      *     deadline passed
      */
-    private boolean waitForSpace(DiskBuffer d, Batch b, List<Hot> written, List<Batch> unsynced) throws InterruptedException {
+    private boolean waitForSpace(DiskBuffer d, Batch b, List<Hot> written, List<Hot> unsynced) throws InterruptedException {
         boolean waited = false;
         for (;;) {
             long used = d.diskBytes() + d.pendingBytes();
@@ -253,7 +253,7 @@ final class DiskSinkBuffer implements SinkBuffer {
                 if (!flushAndPublish(d, written, unsynced) || !syncWithRetry(d)) {
                     return false;
                 }
-                completeAll(unsynced, DeliveryStatus.DELIVERED);
+                synced(unsynced);
                 continue;
             }
             if (!waited) {
@@ -291,7 +291,8 @@ final class DiskSinkBuffer implements SinkBuffer {
         }
     }
 
-    private boolean flushAndPublish(DiskBuffer d, List<Hot> written, List<Batch> unsynced) throws InterruptedException {
+    /** Writes what {@code written} encoded; moves it to {@code unsynced} (acknowledged and readable after the next sync). */
+    private boolean flushAndPublish(DiskBuffer d, List<Hot> written, List<Hot> unsynced) throws InterruptedException {
         int attempt = 0;
         long before = d.pendingBytes();
         for (;;) {
@@ -308,16 +309,33 @@ final class DiskSinkBuffer implements SinkBuffer {
         bytesWritten.add(before);
         for (Hot h : written) {
             recordsWritten.add(h.at().lastSeq() - h.at().firstSeq() + 1);
-            unsynced.add(h.batch());
+            unsynced.add(h);
+        }
+        written.clear();
+        return true;
+    }
+
+    /**
+     * After a sync: the sources' shares complete (the entries are durable), and the batches become
+     * readable, from the memory cache while it has room.
+     */
+    private void synced(List<Hot> unsynced) {
+        for (Hot h : unsynced) {
             if (hotCount.get() < HOT_BATCHES && hotBytes.get() + h.batch().bytes() <= HOT_BYTES) {
                 hotBytes.addAndGet(h.batch().bytes());
                 hotCount.incrementAndGet();
                 hot.add(h);
             }
         }
-        written.clear();
         LockSupport.unpark(parkedReader);
-        return true;
+        for (Hot h : unsynced) {
+            try {
+                h.batch().ack().complete(DeliveryStatus.DELIVERED);
+            } catch (RuntimeException e) {
+                log.warn("event=ack_failed source={} error=\"{}\"", h.batch().sourceId(), e.toString(), e);
+            }
+        }
+        unsynced.clear();
     }
 
     private boolean syncWithRetry(DiskBuffer d) throws InterruptedException {
@@ -367,17 +385,6 @@ final class DiskSinkBuffer implements SinkBuffer {
         }
     }
 
-    private static void completeAll(List<Batch> batches, DeliveryStatus status) {
-        for (Batch b : batches) {
-            try {
-                b.ack().complete(status);
-            } catch (RuntimeException e) {
-                log.warn("event=ack_failed source={} error=\"{}\"", b.sourceId(), e.toString(), e);
-            }
-        }
-        batches.clear();
-    }
-
     // ---- reader (sink runner thread) ---------------------------------------------------------
 
     @Override
@@ -400,11 +407,11 @@ final class DiskSinkBuffer implements SinkBuffer {
                 if (h != null && h.at().firstSeq() == next) {
                     pollHot();
                     d.skipTo(h.at().lastSeq());
-                    b = forSink(h.batch().sourceId(), h.batch().entries(), h.batch().bytes(), h.at().lastSeq(),
-                            h.at().payloadBytes());
+                    b = forSink(h.batch().sourceId(), h.batch().entries(), h.batch().bytes(), h.at().firstSeq(),
+                            h.at().lastSeq(), h.at().payloadBytes());
                     readFromMemory.inc();
                 } else {
-                    if (next > d.writtenSeq()) {
+                    if (next > d.readableSeq()) {
                         break;
                     }
                     DiskBuffer.ReadRecord r = d.read();
@@ -415,7 +422,7 @@ final class DiskSinkBuffer implements SinkBuffer {
                     for (LogEntry e : r.entries()) {
                         est += e.sizeEstimate();
                     }
-                    b = forSink(r.sourceId(), r.entries(), est, r.seq(), r.payloadBytes());
+                    b = forSink(r.sourceId(), r.entries(), est, r.seq(), r.seq(), r.payloadBytes());
                     readFromDisk.inc();
                 }
                 out.add(b);
@@ -444,25 +451,25 @@ final class DiskSinkBuffer implements SinkBuffer {
         }
     }
 
-    private Batch forSink(String sourceId, List<LogEntry> entries, long bytes, long lastSeq, long payloadBytes) {
+    private Batch forSink(String sourceId, List<LogEntry> entries, long bytes, long firstSeq, long lastSeq, long payloadBytes) {
         DiskBuffer d = disk;
         long n = entries.size();
-        return new Batch(sourceId, entries, bytes, new BatchAck(status -> d.ack(lastSeq, n, payloadBytes)));
+        return new Batch(sourceId, entries, bytes, new BatchAck(status -> d.ack(lastSeq, n, payloadBytes)), firstSeq, lastSeq);
     }
 
     @Override
     public boolean awaitNotEmpty(long timeout, TimeUnit unit) {
         DiskBuffer d = disk;
-        if (d == null || d.readNext() <= d.writtenSeq()) {
+        if (d == null || d.readNext() <= d.readableSeq()) {
             return d != null;
         }
         parkedReader = Thread.currentThread();
         try {
-            if (d.readNext() <= d.writtenSeq()) {
+            if (d.readNext() <= d.readableSeq()) {
                 return true;
             }
             LockSupport.parkNanos(this, unit.toNanos(timeout));
-            return d.readNext() <= d.writtenSeq();
+            return d.readNext() <= d.readableSeq();
         } finally {
             parkedReader = null;
         }

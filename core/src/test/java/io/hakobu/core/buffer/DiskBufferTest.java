@@ -132,6 +132,8 @@ class DiskBufferTest {
             DiskBuffer.Appended a = b.append("src", entries(total, 1));
             assertEquals(51, a.firstSeq());
             b.flush();
+            assertNull(b.read(), "written but not yet durable: not readable");
+            b.sync();
             assertEquals(List.of((long) total), drainAndAck(b));
         }
     }
@@ -181,6 +183,7 @@ class DiskBufferTest {
             assertEquals(40, seen.size(), "four whole records survive");
             b.append("src", entries(1000, 1));
             b.flush();
+            b.sync();
             assertEquals(List.of(1000L), drainAndAck(b));
         }
         assertTrue(SegmentFile.scan(onlySegment(), 1).clean());
@@ -241,6 +244,7 @@ class DiskBufferTest {
                 b.append("src", entries(i * 20, 20));
                 b.flush();
             }
+            b.sync();
             drainAndAck(b);
             b.roll();
         }
@@ -267,6 +271,7 @@ class DiskBufferTest {
             DiskBuffer.Appended a = b.append("src", big);
             assertTrue(a.lastSeq() > a.firstSeq(), "6.4 MiB is cut into records of about 4 MiB");
             b.flush();
+            b.sync();
             List<Long> seen = drainAndAck(b);
             assertEquals(100, seen.size());
         }

@@ -56,6 +56,7 @@ class DiskBufferPipelineTest {
     static final class RecordingSink {
         final Map<Long, Integer> seen = new ConcurrentHashMap<>();
         final AtomicBoolean down = new AtomicBoolean();
+        final List<long[]> records = new java.util.concurrent.CopyOnWriteArrayList<>();
         final ScriptedSink sink;
 
         RecordingSink(Queue<String> events) {
@@ -64,6 +65,7 @@ class DiskBufferPipelineTest {
                     return CompletableFuture.completedFuture(DeliveryStatus.ERRORED);
                 }
                 for (Batch b : batches) {
+                    records.add(new long[] {b.firstRecord(), b.lastRecord()});
                     for (LogEntry e : b.entries()) {
                         seen.merge(e.position(), 1, Integer::sum);
                     }
@@ -78,6 +80,16 @@ class DiskBufferPipelineTest {
             }
             assertEquals(count, seen.size());
         }
+
+        /** Batches carry buffer record ranges that follow each other without gaps or overlaps. */
+        void assertContiguousRecords(long first) {
+            long next = first;
+            for (long[] r : records) {
+                assertEquals(next, r[0], "record ranges are contiguous");
+                assertTrue(r[1] >= r[0]);
+                next = r[1] + 1;
+            }
+        }
     }
 
     @Test
@@ -91,6 +103,7 @@ class DiskBufferPipelineTest {
         await(p::idle, "buffer acknowledged");
         assertTrue(p.stop(Duration.ofSeconds(5)));
         out.assertExactlyOnce(count);
+        out.assertContiguousRecords(1);
         assertTrue(metrics.renderPrometheus().contains("hakobu_buffer_fsyncs_total"), "fsync metric");
         try (DiskBuffer d = DiskBuffer.open(dataDir.resolve("buffer").resolve("out"), new DiskBuffer.Options(64L << 20, 1 << 20))) {
             assertEquals(0, d.unackedEntries(), "the ledger was saved at close");
@@ -118,6 +131,7 @@ class DiskBufferPipelineTest {
         await(p2::idle, "acknowledged");
         assertTrue(p2.stop(Duration.ofSeconds(5)));
         up.assertExactlyOnce(count);
+        up.assertContiguousRecords(1); // the same records, numbered as before the restart
     }
 
     @Test
