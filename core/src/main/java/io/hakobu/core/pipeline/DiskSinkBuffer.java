@@ -270,9 +270,7 @@ final class DiskSinkBuffer implements SinkBuffer {
                     return false;
                 }
             }
-            writerBusy = false;
-            LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(20));
-            writerBusy = true;
+            LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(20)); // still busy: it holds batches
         }
     }
 

@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * Each source runs on its own thread ({@code hakobu-source-<id>}) and emits {@link Batch}es
  * through its {@link SourceContext}. An emit retains one share of the batch's {@link BatchAck}
  * per sink that takes the source as an input and offers the batch to each of those sinks' buffers
- * ({@link BoundedBatchQueue}, limits from {@link BufferConfig}) in the order the sinks were added.
+ * (limits from {@link BufferConfig}: a {@link BoundedBatchQueue} in memory, or a disk buffer whose
+ * writer completes the share once the batch is fsynced, see {@link DiskSinkBuffer}) in the order
+ * the sinks were added.
  * A full {@link WhenFull#BLOCK} buffer makes the emit wait, which pauses the source; a full
  * {@link WhenFull#DROP_NEWEST} buffer drops the batch for that sink, counted, and completes its
  * share as {@code REJECTED}. Each sink has a runner thread ({@code hakobu-sink-<id>}) that writes
