@@ -34,7 +34,7 @@ import java.util.List;
 public final class Parsers {
 
     /** The format names {@link #create} accepts, as written in the configuration. */
-    public static final List<String> FORMATS = List.of("raw", "ltsv", "json", "logfmt");
+    public static final List<String> FORMATS = List.of("raw", "ltsv", "json", "logfmt", "syslog");
 
     /** Reads 8 bytes of a {@code byte[]} as a little-endian long, for SWAR scans (as Netty's {@code SWARUtil}). */
     static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -56,7 +56,8 @@ public final class Parsers {
      *
      * @param format one of {@link #FORMATS}
      * @param keepMessage whether structured formats also keep the whole line as {@code MESSAGE}
-     *     (ignored by {@code raw}, whose only field is {@code MESSAGE})
+     *     (ignored by {@code raw}, whose only field is {@code MESSAGE}; {@code syslog}, whose
+     *     {@code MESSAGE} is the message text, keeps the whole line as {@code SYSLOG_RAW})
      * @throws IllegalArgumentException for an unknown format
      */
     public static Parser create(String format, boolean keepMessage) {
@@ -70,6 +71,8 @@ public final class Parsers {
                     return new JsonLineParser(keepMessage);
                 case "logfmt":
                     return new LogfmtParser(keepMessage);
+                case "syslog":
+                    return new SyslogParser(keepMessage);
                 default:
                     break;
             }

@@ -15,11 +15,12 @@ class ParsersTest {
 
     @Test
     void createsEachFormat() {
-        assertEquals(List.of("raw", "ltsv", "json", "logfmt"), Parsers.FORMATS);
+        assertEquals(List.of("raw", "ltsv", "json", "logfmt", "syslog"), Parsers.FORMATS);
         assertInstanceOf(RawParser.class, Parsers.create("raw", false));
         assertInstanceOf(LtsvParser.class, Parsers.create("ltsv", false));
         assertInstanceOf(JsonLineParser.class, Parsers.create("json", true));
         assertInstanceOf(LogfmtParser.class, Parsers.create("logfmt", false));
+        assertInstanceOf(SyslogParser.class, Parsers.create("syslog", false));
         assertNotSame(Parsers.create("ltsv", false), Parsers.create("ltsv", false));
     }
 
@@ -38,7 +39,7 @@ class ParsersTest {
     void unknownFormatListsTheKnownOnes() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Parsers.create("yaml", false));
         assertTrue(e.getMessage().contains("yaml"), e.getMessage());
-        assertTrue(e.getMessage().contains("[raw, ltsv, json, logfmt]"), e.getMessage());
+        assertTrue(e.getMessage().contains("[raw, ltsv, json, logfmt, syslog]"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Parsers.create(null, false));
         assertThrows(IllegalArgumentException.class, () -> Parsers.create("LTSV", false));
     }

@@ -1,6 +1,7 @@
 package io.hakobu.daemon.source;
 
 import io.hakobu.core.codec.Parser;
+import io.hakobu.core.codec.SyslogParser;
 import io.hakobu.core.event.EntryId;
 import io.hakobu.core.event.Fields;
 import io.hakobu.core.event.LogEntry;
@@ -19,6 +20,8 @@ public final class LineEntries {
     private final String[] staticNames;
     private final String[] staticValues;
     private final TimestampExtractor timestamp;
+    /** The parser when it is {@code syslog}: its messages carry their own time and host. */
+    private final SyslogParser syslog;
     /** Field count of the previous entry: the next one is allocated at that size (no regrowth). */
     private int lastSize = 16;
 
@@ -33,6 +36,7 @@ public final class LineEntries {
         this.hostname = hostname;
         this.sourceId = sourceId;
         this.parser = parser;
+        this.syslog = parser instanceof SyslogParser s ? s : null;
         this.staticNames = staticFields.keySet().toArray(new String[0]);
         this.staticValues = staticFields.values().toArray(new String[0]);
     }
@@ -48,6 +52,9 @@ public final class LineEntries {
      */
     private long eventTime(LogEntry e, long nowMicros) {
         if (timestamp == null) {
+            if (syslog != null && syslog.timestampMicros() != SyslogParser.NO_TIMESTAMP) {
+                return syslog.timestampMicros(); // the syslog message's own time
+            }
             return nowMicros;
         }
         String text = e.getString(timestamp.field());
@@ -86,7 +93,9 @@ public final class LineEntries {
         if (truncated) {
             e.add(Fields.TRUNCATED, Boolean.TRUE);
         }
-        e.add(Fields.HOSTNAME, hostname);
+        if (syslog == null || !e.has(Fields.HOSTNAME)) { // syslog: the message's HOSTNAME when it has one
+            e.add(Fields.HOSTNAME, hostname);
+        }
         e.add(Fields.SOURCE, sourceId);
         if (file != null) {
             e.add(Fields.FILE, file);
