@@ -96,6 +96,21 @@ final class BufferCommand implements Callable<Integer> {
 
     private record Target(String id, Path dir) { }
 
+    /** A subcommand: runs with the selected buffers and the data directory locked. */
+    abstract static class Sub implements Callable<Integer> {
+        @ParentCommand
+        BufferCommand parent;
+
+        @Override
+        public final Integer call() throws IOException {
+            try (Selected sel = parent.select()) {
+                return sel == null ? 1 : run(sel);
+            }
+        }
+
+        abstract int run(Selected sel) throws IOException;
+    }
+
     private record Selected(List<Target> targets, DataDirLock lock) implements AutoCloseable {
         @Override
         public void close() {
@@ -107,38 +122,30 @@ final class BufferCommand implements Callable<Integer> {
 
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = "Segments, sizes, entry counts and the acknowledged position of each disk buffer.")
-    static final class ListCmd implements Callable<Integer> {
-        @ParentCommand
-        BufferCommand parent;
-
+    static final class ListCmd extends Sub {
         @Override
-        public Integer call() throws IOException {
-            try (Selected sel = parent.select()) {
-                if (sel == null) {
-                    return 1;
+        int run(Selected sel) throws IOException {
+            PrintStream out = System.out;
+            for (Target t : sel.targets()) {
+                if (!Files.isDirectory(t.dir())) {
+                    out.println("sink " + t.id() + ": " + t.dir() + ": empty (no buffer written yet)");
+                    continue;
                 }
-                PrintStream out = System.out;
-                for (Target t : sel.targets()) {
-                    if (!Files.isDirectory(t.dir())) {
-                        out.println("sink " + t.id() + ": " + t.dir() + ": empty (no buffer written yet)");
-                        continue;
-                    }
-                    BufferInspector.Report r = BufferInspector.inspect(t.dir());
-                    long bytes = 0;
-                    for (BufferInspector.SegmentReport s : r.live()) {
-                        bytes += s.scan().size();
-                    }
-                    out.printf("sink %s: %s%n  acknowledged through record %d; %d segment(s), %d bytes; unacknowledged: %d record(s), %d entries%n",
-                            t.id(), t.dir(), r.ackedSeq(), r.live().size(), bytes, r.unackedRecords(), r.unackedEntries());
-                    for (int i = 0; i < r.live().size(); i++) {
-                        out.println("  " + describe(r.live(), i));
-                    }
-                    for (BufferInspector.SegmentReport s : r.quarantined()) {
-                        out.println("  quarantine/" + describe(List.of(s), -1));
-                    }
+                BufferInspector.Report r = BufferInspector.inspect(t.dir());
+                long bytes = 0;
+                for (BufferInspector.SegmentReport s : r.live()) {
+                    bytes += s.scan().size();
                 }
-                return 0;
+                out.printf("sink %s: %s%n  acknowledged through record %d; %d segment(s), %d bytes; unacknowledged: %d record(s), %d entries%n",
+                        t.id(), t.dir(), r.ackedSeq(), r.live().size(), bytes, r.unackedRecords(), r.unackedEntries());
+                for (int i = 0; i < r.live().size(); i++) {
+                    out.println("  " + describe(r.live(), i));
+                }
+                for (BufferInspector.SegmentReport s : r.quarantined()) {
+                    out.println("  quarantine/" + describe(List.of(s), -1));
+                }
             }
+            return 0;
         }
     }
 
@@ -186,56 +193,45 @@ final class BufferCommand implements Callable<Integer> {
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
             description = "Check every record's length and CRC32C. Exit 0 when intact, 1 on damage.")
-    static final class VerifyCmd implements Callable<Integer> {
-        @ParentCommand
-        BufferCommand parent;
-
+    static final class VerifyCmd extends Sub {
         @Override
-        public Integer call() throws IOException {
-            try (Selected sel = parent.select()) {
-                if (sel == null) {
-                    return 1;
+        int run(Selected sel) throws IOException {
+            boolean ok = true;
+            for (Target t : sel.targets()) {
+                if (!Files.isDirectory(t.dir())) {
+                    System.out.println("sink " + t.id() + ": ok (empty)");
+                    continue;
                 }
-                boolean ok = true;
-                for (Target t : sel.targets()) {
-                    if (!Files.isDirectory(t.dir())) {
-                        System.out.println("sink " + t.id() + ": ok (empty)");
-                        continue;
-                    }
-                    BufferInspector.Report r = BufferInspector.inspect(t.dir());
-                    long records = 0;
-                    for (int i = 0; i < r.live().size(); i++) {
-                        BufferInspector.SegmentReport s = r.live().get(i);
-                        records += s.scan().records().size();
-                        if (!s.scan().clean()) {
-                            System.out.println("sink " + t.id() + ": " + describe(r.live(), i));
-                        }
-                    }
-                    boolean clean = r.liveClean();
-                    ok &= clean;
-                    System.out.println("sink " + t.id() + ": " + (clean ? "ok" : "DAMAGED") + " (" + r.live().size()
-                            + " segment(s), " + records + " record(s) checked)");
-                    if (!r.quarantined().isEmpty()) {
-                        long missing = 0;
-                        for (BufferInspector.SegmentReport q : r.quarantined()) {
-                            missing += q.scan().missingRecords();
-                        }
-                        System.out.println("sink " + t.id() + ": " + r.quarantined().size()
-                                + " quarantined segment(s) from an earlier recovery, " + missing
-                                + " record(s) lost; see 'hakobu buffer replay --quarantined'");
+                BufferInspector.Report r = BufferInspector.inspect(t.dir());
+                long records = 0;
+                for (int i = 0; i < r.live().size(); i++) {
+                    BufferInspector.SegmentReport s = r.live().get(i);
+                    records += s.scan().records().size();
+                    if (!s.scan().clean()) {
+                        System.out.println("sink " + t.id() + ": " + describe(r.live(), i));
                     }
                 }
-                return ok ? 0 : 1;
+                boolean clean = r.liveClean();
+                ok &= clean;
+                System.out.println("sink " + t.id() + ": " + (clean ? "ok" : "DAMAGED") + " (" + r.live().size()
+                        + " segment(s), " + records + " record(s) checked)");
+                if (!r.quarantined().isEmpty()) {
+                    long missing = 0;
+                    for (BufferInspector.SegmentReport q : r.quarantined()) {
+                        missing += q.scan().missingRecords();
+                    }
+                    System.out.println("sink " + t.id() + ": " + r.quarantined().size()
+                            + " quarantined segment(s) from an earlier recovery, " + missing
+                            + " record(s) lost; see 'hakobu buffer replay --quarantined'");
+                }
             }
+            return ok ? 0 : 1;
         }
     }
 
     @Command(name = "dump", mixinStandardHelpOptions = true,
             description = "Print buffered entries as NDJSON (by default only those not yet acknowledged).")
-    static final class DumpCmd implements Callable<Integer> {
-        @ParentCommand
-        BufferCommand parent;
-
+    static final class DumpCmd extends Sub {
         @Option(names = "--from", description = "first record sequence number (default: the first)")
         long from = Long.MIN_VALUE;
 
@@ -249,42 +245,34 @@ final class BufferCommand implements Callable<Integer> {
         boolean withRecord;
 
         @Override
-        public Integer call() throws IOException {
-            try (Selected sel = parent.select()) {
-                if (sel == null) {
-                    return 1;
+        int run(Selected sel) throws IOException {
+            OutputStream os = new BufferedOutputStream(System.out, 1 << 16);
+            NdjsonEncoder enc = new NdjsonEncoder();
+            ByteBuilder bb = new ByteBuilder();
+            for (Target t : sel.targets()) {
+                if (!Files.isDirectory(t.dir())) {
+                    continue;
                 }
-                OutputStream os = new BufferedOutputStream(System.out, 1 << 16);
-                NdjsonEncoder enc = new NdjsonEncoder();
-                ByteBuilder bb = new ByteBuilder();
-                for (Target t : sel.targets()) {
-                    if (!Files.isDirectory(t.dir())) {
-                        continue;
+                long n = BufferInspector.dump(t.dir(), from, to, all, (seq, e) -> {
+                    if (withRecord) {
+                        e.add("_BUFFER_RECORD", seq);
                     }
-                    long n = BufferInspector.dump(t.dir(), from, to, all, (seq, e) -> {
-                        if (withRecord) {
-                            e.add("_BUFFER_RECORD", seq);
-                        }
-                        bb.reset();
-                        enc.encode(e, bb);
-                        bb.writeTo(os);
-                    });
-                    os.flush();
-                    System.err.println("sink " + t.id() + ": " + n + " entries");
-                }
+                    bb.reset();
+                    enc.encode(e, bb);
+                    bb.writeTo(os);
+                });
                 os.flush();
-                return 0;
+                System.err.println("sink " + t.id() + ": " + n + " entries");
             }
+            os.flush();
+            return 0;
         }
     }
 
     @Command(name = "replay", mixinStandardHelpOptions = true,
             description = "Write unacknowledged entries (or, with --quarantined, what can be salvaged from damaged "
                     + "records) as NDJSON to a file or '-' (stdout), e.g. to feed them to another hakobu.")
-    static final class ReplayCmd implements Callable<Integer> {
-        @ParentCommand
-        BufferCommand parent;
-
+    static final class ReplayCmd extends Sub {
         @Option(names = "--to", required = true, description = "output file, or - for stdout")
         String to;
 
@@ -293,44 +281,39 @@ final class BufferCommand implements Callable<Integer> {
         boolean quarantined;
 
         @Override
-        public Integer call() throws IOException {
-            try (Selected sel = parent.select()) {
-                if (sel == null) {
-                    return 1;
+        int run(Selected sel) throws IOException {
+            OutputStream os = "-".equals(to) ? new java.io.FilterOutputStream(System.out) {
+                @Override
+                public void close() throws IOException {
+                    flush(); // stdout stays open
                 }
-                OutputStream os = "-".equals(to) ? new java.io.FilterOutputStream(System.out) {
-                    @Override
-                    public void close() throws IOException {
-                        flush(); // stdout stays open
+            } : Files.newOutputStream(Path.of(to));
+            try (OutputStream out = new BufferedOutputStream(os, 1 << 16)) {
+                NdjsonEncoder enc = new NdjsonEncoder();
+                ByteBuilder bb = new ByteBuilder();
+                long total = 0;
+                for (Target t : sel.targets()) {
+                    if (!Files.isDirectory(t.dir())) {
+                        continue;
                     }
-                } : Files.newOutputStream(Path.of(to));
-                try (OutputStream out = new BufferedOutputStream(os, 1 << 16)) {
-                    NdjsonEncoder enc = new NdjsonEncoder();
-                    ByteBuilder bb = new ByteBuilder();
-                    long total = 0;
-                    for (Target t : sel.targets()) {
-                        if (!Files.isDirectory(t.dir())) {
-                            continue;
-                        }
-                        BufferInspector.EntryConsumer write = (seq, e) -> {
-                            bb.reset();
-                            enc.encode(e, bb);
-                            bb.writeTo(out);
-                        };
-                        long n = quarantined ? BufferInspector.replayQuarantined(t.dir(), write)
-                                : BufferInspector.dump(t.dir(), Long.MIN_VALUE, Long.MAX_VALUE, false, write);
-                        total += n;
-                        System.err.println("sink " + t.id() + ": " + n + (quarantined ? " salvaged" : " unacknowledged")
-                                + " entries replayed");
-                    }
-                    out.flush();
-                    if ("-".equals(to)) {
-                        System.out.flush();
-                    }
-                    System.err.println(total + " entries written to " + to);
+                    BufferInspector.EntryConsumer write = (seq, e) -> {
+                        bb.reset();
+                        enc.encode(e, bb);
+                        bb.writeTo(out);
+                    };
+                    long n = quarantined ? BufferInspector.replayQuarantined(t.dir(), write)
+                            : BufferInspector.dump(t.dir(), Long.MIN_VALUE, Long.MAX_VALUE, false, write);
+                    total += n;
+                    System.err.println("sink " + t.id() + ": " + n + (quarantined ? " salvaged" : " unacknowledged")
+                            + " entries replayed");
                 }
-                return 0;
+                out.flush();
+                if ("-".equals(to)) {
+                    System.out.flush();
+                }
+                System.err.println(total + " entries written to " + to);
             }
+            return 0;
         }
     }
 }
