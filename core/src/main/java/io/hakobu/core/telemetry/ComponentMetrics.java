@@ -40,6 +40,14 @@ public final class ComponentMetrics {
         gauges.put(key(name, labels), value);
     }
 
+    /**
+     * Removes a gauge if {@code value} is still the one registered under that name and labels (a
+     * gauge registered again since stays). For series that come and go, like per-file gauges.
+     */
+    public void removeGauge(String name, LongSupplier value, String... labels) {
+        gauges.remove(key(name, labels), value);
+    }
+
     /** Current value of a counter, 0 if it was never created (for tests and status output). */
     public long count(String name, String... labels) {
         Counter c = counters.get(key(name, labels));

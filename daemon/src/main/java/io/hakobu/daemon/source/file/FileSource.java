@@ -6,6 +6,7 @@ import io.hakobu.core.codec.Parsers;
 import io.hakobu.core.pipeline.NodeInfo;
 import io.hakobu.core.pipeline.Source;
 import io.hakobu.core.pipeline.SourceContext;
+import io.hakobu.core.telemetry.ComponentMetrics;
 import io.hakobu.core.telemetry.Counter;
 import io.hakobu.daemon.source.LineEntries;
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -24,34 +26,60 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code type: file}: reads every file matched by {@code include} to its end and follows appends.
  *
- * <p>Files are identified by device and inode, so a renamed file keeps its position. The
- * checkpoint ({@code checkpoints/source-<id>.json}) maps each identity to the offset just after
- * the last line whose entry every sink acknowledged; it is saved at most once a second while
- * running and once more at close. After a crash the source resumes at the checkpoint and sinks
- * recognise re-read entries by their position (and {@code __ID}).
+ * <h2>Identity, checkpoint</h2>
+ * Files are identified by device and inode, checked against a fingerprint of their first bytes
+ * (see {@link Fingerprint}), so a renamed file keeps its position and a reused inode is read as a
+ * new file. The checkpoint ({@code checkpoints/source-<id>.json}) maps each identity to the
+ * offset just after the last entry every sink acknowledged, with its stream, generation,
+ * fingerprint and last path. It is saved at most once a second, at once when a file is opened
+ * (so a file rotated away while hakobu is down is still known at the next start), and at close.
+ * Entries of files no longer watched are forgotten after {@code forget_after}.
  *
- * <p>Rotation, copytruncate, fingerprints and multiline belong to the file source issue; here a
- * file that shrinks below the read offset is read again from 0 (logged), and a file that is gone
- * or replaced is read to its end, then released.
+ * <p>State shape, {@code state_version: 2}: {@code {"state_version":2,"files":{"<dev>:<ino>":
+ * {"path","generation","offset","stream","fingerprint_bytes","fingerprint","last_seen_ms"}}}}.
+ * A state without {@code state_version} (written before fingerprints) loads with no fingerprint
+ * and its streams keep their old names ({@code file:<dev>:<ino>[#g]}), so sinks still recognise
+ * re-read entries.
+ *
+ * <h2>Rotation</h2>
+ * A file whose path no longer leads to it (renamed, deleted, or replaced by a new file) stays open
+ * and is read to its end; it is let go once it has not grown for {@code rotate_wait} and everything
+ * read from it is acknowledged (so its checkpoint entry is final). While a sink
+ * blocks (backpressure), {@link SourceContext#emit} waits and this thread reads nothing, but every
+ * open file stays open, so nothing rotated or deleted meanwhile is lost. Files rotated while hakobu
+ * was stopped are found by identity in their old directory and finished.
+ *
+ * <h2>Threads, fairness</h2>
+ * One thread (the source's) does everything. Each round visits every open file in turn and lets
+ * it emit at most {@code batch_events} lines, so one busy file cannot starve the others. New files
+ * are found by the periodic rescan ({@code glob_interval}) and sooner through notifications on the
+ * watched directories ({@link DirWatcher}).
  */
 final class FileSource implements Source {
     private static final Logger LOG = LoggerFactory.getLogger(FileSource.class);
     private static final long CHECKPOINT_EVERY_NANOS = 1_000_000_000L;
+    static final int STATE_VERSION = 2;
+    /** Rescans in a row when a scan found new directories to watch (files made before the watch began). */
+    private static final int MAX_RESCANS = 3;
+
+    /** A file identity in the checkpoint. */
+    private record Saved(FileTail.State state, String path, long lastSeenMs) {
+    }
 
     private final String id;
     private final FileSourceConfig config;
     private final NodeInfo node;
     private final Map<String, FileTail> tails = new LinkedHashMap<>();
-    /** Acknowledged offsets by file key, as last saved or loaded (includes files not open now). */
-    private final Map<String, FileTail.Acked> savedOffsets = new HashMap<>();
-    private final Map<String, String> savedPaths = new HashMap<>();
+    /** Acknowledged states by file key, as last saved or loaded (includes files not open now). */
+    private final Map<String, Saved> saved = new HashMap<>();
     private SourceContext ctx;
     private volatile boolean closed;
-    // set once at the start of run(), used by every tail this source opens
-    private LineEntries entries;
-    private Counter bytesRead;
-    private Counter truncations;
-    private Counter linesCut;
+    private boolean dirty;
+    // set once at the start of run()
+    private FileTail.Shared shared;
+    private ComponentMetrics metrics;
+    private Counter rotations;
+    private DirWatcher watcher;
 
     FileSource(String id, FileSourceConfig config, NodeInfo node) {
         this.id = id;
@@ -63,37 +91,76 @@ final class FileSource implements Source {
     public void run(SourceContext ctx) throws Exception {
         this.ctx = ctx;
         Globs globs = new Globs(config.include(), config.exclude());
-        entries = new LineEntries(node.name(), id, Parsers.create(config.format(), config.keepMessage()),
+        LineEntries entries = new LineEntries(node.name(), id, Parsers.create(config.format(), config.keepMessage()),
                 config.fields(), config.timestamp());
+        metrics = ctx.metrics();
+        shared = new FileTail.Shared(id, entries, (int) config.maxLineBytes(), config.fingerprintBytes(), config.multiline(),
+                metrics.counter("bytes_read_total"), metrics.counter("lines_read_total"), metrics.counter("truncations_total"),
+                metrics.counter("lines_truncated_total"), metrics.counter("files_replaced_total"));
+        rotations = metrics.counter("rotations_total");
+        metrics.gauge("files_watched", () -> tails.size());
         loadCheckpoint();
-        ctx.metrics().gauge("files_watched", () -> tails.size());
-        bytesRead = ctx.metrics().counter("bytes_read_total");
-        truncations = ctx.metrics().counter("truncations_total");
-        linesCut = ctx.metrics().counter("lines_truncated_total");
-        recoverRotatedWhileStopped();
+        watcher = new DirWatcher(id);
+        metrics.gauge("directories_watched", watcher::watched);
+        try {
+            loop(globs);
+        } finally {
+            watcher.close();
+        }
+    }
+
+    private void loop(Globs globs) throws Exception {
+        recoverRotatedWhileStopped(globs);
         boolean firstScan = true;
-        long nextScan = 0;
+        long nextScan = System.nanoTime();
         long nextCheckpoint = System.nanoTime() + CHECKPOINT_EVERY_NANOS;
+        long rotateWait = config.rotateWait().toNanos();
         while (!ctx.isStopping()) {
             long now = System.nanoTime();
-            if (now - nextScan >= 0) {
-                discover(globs, firstScan);
+            if (watcher.changed() || now - nextScan >= 0) {
+                discover(globs, firstScan, now);
                 firstScan = false;
                 nextScan = now + config.globInterval().toNanos();
             }
             boolean progress = false;
             for (Iterator<FileTail> it = tails.values().iterator(); it.hasNext() && !ctx.isStopping(); ) {
                 FileTail t = it.next();
-                int n = t.poll(ctx, config.batchEvents());
-                if (n > 0) {
-                    progress = true;
-                } else if (t.isReleasable()) {
+                int n;
+                try {
+                    n = t.poll(ctx, config.batchEvents(), now);
+                    if (n == 0 && t.isReleasable(now, rotateWait) && !t.isFinished()) {
+                        t.finish(ctx); // an unterminated last line, a multi-line entry being built
+                        progress = true;
+                        continue;
+                    }
+                } catch (IOException e) {
+                    // one unreadable file must not stop the others: let it go; the next scan opens it
+                    // again from its acknowledged position
+                    LOG.warn("source={} event=read_failed path={} key={} error=\"{}\" action=\"reopen at the next scan\"",
+                            id, t.path(), t.key(), e.toString());
                     t.closeChannel();
                     it.remove();
+                    unregisterGauges(t, t.path());
+                    saved.put(t.key(), new Saved(t.checkpointState(), t.path().toString(), System.currentTimeMillis()));
+                    dirty = true;
+                    continue;
+                }
+                if (n > 0) {
+                    progress = true;
+                } else if (t.isReleasable(now, rotateWait)) {
+                    if (!t.isDrained()) {
+                        continue; // kept open until the checkpoint covers all of it
+                    }
+                    t.closeChannel();
+                    it.remove();
+                    unregisterGauges(t, t.path());
+                    Saved s = saved.get(t.key());
+                    saved.put(t.key(), new Saved(t.checkpointState(), t.path().toString(), System.currentTimeMillis()));
+                    dirty |= s == null || !s.state().equals(t.checkpointState());
                     LOG.info("source={} event=file_released path={} key={} offset={}", id, t.path(), t.key(), t.readOffset());
                 }
             }
-            if (System.nanoTime() - nextCheckpoint >= 0) {
+            if (dirty || System.nanoTime() - nextCheckpoint >= 0) {
                 saveCheckpoint();
                 nextCheckpoint = System.nanoTime() + CHECKPOINT_EVERY_NANOS;
             }
@@ -102,14 +169,18 @@ final class FileSource implements Source {
             }
         }
     }
-    private FileTail openTail(Path path, String key, int generation, long start) throws IOException {
-        return new FileTail(id, path, key, generation, start, entries, config.maxLineBytes(), bytesRead, truncations,
-                linesCut);
-    }
 
-    private void discover(Globs globs, boolean firstScan) {
-        Set<Path> found = globs.scan();
+    private void discover(Globs globs, boolean firstScan, long now) {
+        Set<Path> found = Set.of();
+        for (int i = 0; i < MAX_RESCANS; i++) {
+            Set<Path> dirs = new HashSet<>();
+            found = globs.scan(dirs);
+            if (!watcher.watch(dirs)) {
+                break; // no new directory: nothing was created before its watch began
+            }
+        }
         Map<Path, String> keyByPath = new HashMap<>();
+        Set<String> seen = new HashSet<>();
         for (Path p : found) {
             String key;
             try {
@@ -121,95 +192,146 @@ final class FileSource implements Source {
                 continue;
             }
             keyByPath.put(p, key);
+            if (!seen.add(key)) {
+                continue; // another name (hard link, symlink) of a file already taken in this scan
+            }
             FileTail t = tails.get(key);
             if (t != null) {
-                t.path(p); // renamed: same identity, new path
+                if (!t.path().equals(p) && !t.isGone()) {
+                    // renamed to another watched name: same identity, new path
+                    rotations.inc();
+                    LOG.info("source={} event=file_renamed path={} was={} key={}", id, p, t.path(), key);
+                    unregisterGauges(t, t.path());
+                    t.path(p);
+                    registerGauges(t);
+                } else if (!t.path().equals(p)) {
+                    unregisterGauges(t, t.path());
+                    t.path(p);
+                    registerGauges(t);
+                }
                 continue;
             }
-            long start;
-            int generation = 0;
-            FileTail.Acked saved = savedOffsets.get(key);
-            if (saved != null) {
-                start = saved.offset();
-                generation = saved.generation();
-            } else if (firstScan && "end".equals(config.readFrom())) {
+            Saved s = saved.get(key);
+            long start = 0;
+            if (s == null && firstScan && "end".equals(config.readFrom())) {
                 try {
                     start = Files.size(p);
                 } catch (IOException e) {
                     continue;
                 }
-            } else {
-                start = 0;
             }
-            try {
-                tails.put(key, openTail(p, key, generation, start));
-                LOG.info("source={} event=file_opened path={} key={} offset={}", id, p, key, start);
-            } catch (IOException e) {
-                LOG.warn("source={} event=open_failed path={} error=\"{}\"", id, p, e.toString());
-            }
+            open(p, key, s == null ? null : s.state(), start, "file_opened");
         }
         for (FileTail t : tails.values()) {
-            String now = keyByPath.get(t.path());
-            t.gone(now == null || !now.equals(t.key()));
+            String k = keyByPath.get(t.path());
+            boolean gone = k == null || !k.equals(t.key());
+            if (gone && !t.isGone()) {
+                rotations.inc();
+                LOG.info("source={} event=file_rotated path={} key={} offset={} action=\"read to its end, then let go\"",
+                        id, t.path(), t.key(), t.readOffset());
+            }
+            t.gone(gone, now);
         }
+    }
+
+    private FileTail open(Path p, String key, FileTail.State state, long start, String event) {
+        try {
+            FileTail t = new FileTail(shared, p, key, state, start);
+            tails.put(key, t);
+            registerGauges(t);
+            dirty = true; // known from now on, even if it is rotated away while hakobu is down
+            FileTail.State st = t.checkpointState();
+            saved.put(key, new Saved(st, p.toString(), System.currentTimeMillis()));
+            LOG.info("source={} event={} path={} key={} offset={} generation={}", id, event, p, key, st.offset(),
+                    st.generation());
+            return t;
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            LOG.warn("source={} event=open_failed path={} error=\"{}\"", id, p, e.toString());
+            return null;
+        }
+    }
+
+    private void registerGauges(FileTail t) {
+        String path = t.path().toString();
+        metrics.gauge("file_read_bytes", t.bytesGauge, "path", path);
+        metrics.gauge("file_read_lines", t.linesGauge, "path", path);
+        metrics.gauge("file_lag_bytes", t.lagGauge, "path", path);
+    }
+
+    private void unregisterGauges(FileTail t, Path was) {
+        String path = was.toString();
+        metrics.removeGauge("file_read_bytes", t.bytesGauge, "path", path);
+        metrics.removeGauge("file_read_lines", t.linesGauge, "path", path);
+        metrics.removeGauge("file_lag_bytes", t.lagGauge, "path", path);
     }
 
     /**
      * Finishes files that were rotated away (renamed) while hakobu was stopped: a checkpointed file
-     * identity that is no longer at its path is looked for among its old directory's files; when
-     * found with unread bytes, it is read from the checkpoint to its end and then released, even
-     * if {@code include} no longer matches its new name. An identity found nowhere (deleted, or
-     * compressed into a new file) is logged: its unread tail, if any, cannot be recovered.
+     * identity that is no longer at its path is looked for among its old directory's files (same
+     * device, inode and fingerprint); when found with unread bytes, it is read from the checkpoint to
+     * its end and then released, even if {@code include} no longer matches its new name. An identity
+     * found nowhere (deleted, or compressed into a new file) is logged: its unread tail, if any,
+     * cannot be recovered. A file recovered this way before, and not finished then (hakobu stopped
+     * again), is still at its rotated path: it is finished the same way.
      */
-    private void recoverRotatedWhileStopped() {
-        for (Map.Entry<String, String> saved : savedPaths.entrySet()) {
-            String key = saved.getKey();
-            if (saved.getValue().isEmpty()) {
+    private void recoverRotatedWhileStopped(Globs globs) {
+        for (Map.Entry<String, Saved> e : saved.entrySet()) {
+            String key = e.getKey();
+            Saved s = e.getValue();
+            if (s.path().isEmpty()) {
                 continue;
             }
-            Path was = Path.of(saved.getValue());
+            Path was = Path.of(s.path());
+            Path found = null;
             try {
                 if (Files.exists(was) && FileTail.keyOf(was).equals(key)) {
-                    continue; // still where it was: normal discovery resumes it
+                    if (globs.matches(was)) {
+                        continue; // still where it was: normal discovery resumes it
+                    }
+                    if (!FileTail.sameContent(was, s.state())) {
+                        continue; // another file on a reused inode, not ours to read
+                    }
+                    found = was; // a rotated file recovered before and not finished
                 }
-            } catch (IOException e) {
+            } catch (IOException ex) {
                 continue;
             }
             Path dir = was.getParent();
-            Path found = null;
-            if (dir != null && Files.isDirectory(dir)) {
+            if (found == null && dir != null && Files.isDirectory(dir)) {
                 try (Stream<Path> files = Files.list(dir)) {
                     for (Path candidate : (Iterable<Path>) files::iterator) {
                         try {
-                            if (Files.isRegularFile(candidate) && FileTail.keyOf(candidate).equals(key)) {
+                            if (Files.isRegularFile(candidate) && FileTail.keyOf(candidate).equals(key)
+                                    && FileTail.sameContent(candidate, s.state())) {
                                 found = candidate;
                                 break;
                             }
-                        } catch (IOException e) {
+                        } catch (IOException ex) {
                             // vanished while listing: not our file
                         }
                     }
-                } catch (IOException e) {
-                    LOG.warn("source={} event=list_failed dir={} error=\"{}\"", id, dir, e.toString());
+                } catch (IOException ex) {
+                    LOG.warn("source={} event=list_failed dir={} error=\"{}\"", id, dir, ex.toString());
                 }
             }
-            FileTail.Acked acked = savedOffsets.get(key);
             if (found == null) {
-                LOG.info("source={} event=checkpointed_file_gone path={} key={} offset={}", id, was, key, acked.offset());
+                LOG.info("source={} event=checkpointed_file_gone path={} key={} offset={}", id, was, key, s.state().offset());
                 continue;
             }
             try {
                 long size = Files.size(found);
-                if (size <= acked.offset()) {
+                if (size <= s.state().offset()) {
                     continue; // fully read before the stop
                 }
-                FileTail tail = openTail(found, key, acked.generation(), acked.offset());
-                tail.gone(true); // read it to its end, then let it go
-                tails.put(key, tail);
-                LOG.info("source={} event=rotated_file_recovered path={} was={} key={} offset={} size={}",
-                        id, found, was, key, acked.offset(), size);
-            } catch (IOException e) {
-                LOG.warn("source={} event=open_failed path={} error=\"{}\"", id, found, e.toString());
+            } catch (IOException ex) {
+                continue;
+            }
+            FileTail tail = open(found, key, s.state(), 0, "rotated_file_recovered");
+            if (tail != null) {
+                rotations.inc();
+                tail.gone(true, System.nanoTime()); // read it to its end, then let it go
             }
         }
     }
@@ -219,34 +341,73 @@ final class FileSource implements Source {
         if (state == null) {
             return;
         }
-        JsonNode files = state.path("files");
-        for (Iterator<Map.Entry<String, JsonNode>> it = files.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            savedOffsets.put(e.getKey(), new FileTail.Acked(e.getValue().path("generation").asInt(0),
-                    e.getValue().path("offset").asLong(0)));
-            savedPaths.put(e.getKey(), e.getValue().path("path").asText(""));
+        int version = state.path("state_version").asInt(1);
+        if (version > STATE_VERSION) {
+            throw new IOException("checkpoint " + checkpointName() + " has state_version " + version + "; this hakobu reads up to "
+                    + STATE_VERSION);
         }
-        LOG.info("source={} event=checkpoint_loaded files={}", id, savedOffsets.size());
+        long now = System.currentTimeMillis();
+        for (Iterator<Map.Entry<String, JsonNode>> it = state.path("files").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            JsonNode f = e.getValue();
+            int generation = f.path("generation").asInt(0);
+            String stream;
+            Fingerprint.Value fp = Fingerprint.Value.NONE;
+            if (version < 2) {
+                stream = "file:" + e.getKey() + (generation == 0 ? "" : "#" + generation); // the name sinks know
+            } else {
+                stream = f.hasNonNull("stream") ? f.get("stream").asText() : null;
+                int fpLen = f.path("fingerprint_bytes").asInt(0);
+                if (fpLen > 0) {
+                    fp = new Fingerprint.Value(fpLen, Long.parseLong(f.path("fingerprint").asText("0"), 16));
+                }
+            }
+            FileTail.State st = new FileTail.State(generation, stream, f.path("offset").asLong(0), fp);
+            saved.put(e.getKey(), new Saved(st, f.path("path").asText(""), f.path("last_seen_ms").asLong(now)));
+        }
+        LOG.info("source={} event=checkpoint_loaded files={} state_version={}", id, saved.size(), version);
     }
 
     private synchronized void saveCheckpoint() {
-        boolean changed = false;
+        long now = System.currentTimeMillis();
+        boolean changed = dirty;
+        dirty = false;
         for (FileTail t : tails.values()) {
-            FileTail.Acked acked = t.acked();
-            FileTail.Acked before = savedOffsets.put(t.key(), acked);
-            String beforePath = savedPaths.put(t.key(), t.path().toString());
-            changed |= !acked.equals(before) || !t.path().toString().equals(beforePath);
+            FileTail.State st = t.checkpointState();
+            Saved before = saved.get(t.key());
+            if (before == null || !before.state().equals(st) || !before.path().equals(t.path().toString())) {
+                saved.put(t.key(), new Saved(st, t.path().toString(), now));
+                changed = true;
+            }
+        }
+        long forgetMs = config.forgetAfter().toMillis();
+        for (Iterator<Map.Entry<String, Saved>> it = saved.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, Saved> e = it.next();
+            if (!tails.containsKey(e.getKey()) && now - e.getValue().lastSeenMs() > forgetMs) {
+                LOG.info("source={} event=checkpoint_forgotten path={} key={} offset={} reason=\"not watched for forget_after\"",
+                        id, e.getValue().path(), e.getKey(), e.getValue().state().offset());
+                it.remove();
+                changed = true;
+            }
         }
         if (!changed) {
             return;
         }
         ObjectNode state = ctx.checkpoints().json().createObjectNode();
+        state.put("state_version", STATE_VERSION);
         ObjectNode files = state.putObject("files");
-        for (Map.Entry<String, FileTail.Acked> e : savedOffsets.entrySet()) {
+        for (Map.Entry<String, Saved> e : saved.entrySet()) {
+            FileTail.State st = e.getValue().state();
             ObjectNode f = files.putObject(e.getKey());
-            f.put("path", savedPaths.getOrDefault(e.getKey(), ""));
-            f.put("generation", e.getValue().generation());
-            f.put("offset", e.getValue().offset());
+            f.put("path", e.getValue().path());
+            f.put("generation", st.generation());
+            f.put("offset", st.offset());
+            if (st.stream() != null) {
+                f.put("stream", st.stream());
+            }
+            f.put("fingerprint_bytes", st.fingerprint().len());
+            f.put("fingerprint", Long.toHexString(st.fingerprint().crc()));
+            f.put("last_seen_ms", e.getValue().lastSeenMs());
         }
         try {
             ctx.checkpoints().save(checkpointName(), state);
@@ -261,7 +422,7 @@ final class FileSource implements Source {
 
     @Override
     public void close() {
-        if (closed || ctx == null) {
+        if (closed || ctx == null || shared == null) {
             return;
         }
         closed = true;

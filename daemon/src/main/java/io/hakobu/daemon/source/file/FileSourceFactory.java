@@ -9,6 +9,8 @@ import io.hakobu.daemon.source.TimestampExtractor;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /** {@code type: file}: reads files matched by globs to their end and follows appends, with checkpoints. */
 public final class FileSourceFactory implements SourceFactory<FileSourceConfig> {
@@ -47,12 +49,52 @@ public final class FileSourceFactory implements SourceFactory<FileSourceConfig> 
         Duration poll = cfg.duration("poll_interval", Duration.ofMillis(100));
         int batch = (int) cfg.integer("batch_events", 1024, 1, 65536);
         TimestampExtractor.Config timestamp = TimestampExtractor.parseConfig(cfg);
+        int fingerprint = (int) cfg.integer("fingerprint_bytes", FileSourceConfig.DEFAULT_FINGERPRINT_BYTES, 1, 65536);
+        Duration rotateWait = cfg.duration("rotate_wait", FileSourceConfig.DEFAULT_ROTATE_WAIT);
+        Duration forgetAfter = cfg.duration("forget_after", FileSourceConfig.DEFAULT_FORGET_AFTER);
+        FileSourceConfig.Multiline multiline = cfg.has("multiline") ? parseMultiline(cfg.map("multiline"), maxLine) : null;
         cfg.finish();
         if (include.isEmpty()) {
             return null;
         }
         return new FileSourceConfig(include, exclude, format, keepMessage, readFrom, fields, maxLine, glob, poll, batch,
-                timestamp);
+                timestamp, fingerprint, rotateWait, forgetAfter, multiline);
+    }
+
+    /**
+     * {@code multiline: {start_pattern: REGEX, timeout: 1s, max_lines: 1000, max_bytes: <max_line_bytes>}}
+     * ({@code start} is accepted for {@code start_pattern}, as SPEC §3 writes it).
+     */
+    static FileSourceConfig.Multiline parseMultiline(ConfigMap m, long maxLineBytes) {
+        boolean both = m.has("start") && m.has("start_pattern");
+        if (both) {
+            m.problem("start", "give start_pattern or its alias start, not both");
+        }
+        String key = m.has("start") && !m.has("start_pattern") ? "start" : "start_pattern";
+        String regex = m.string(key, null);
+        Pattern start = null;
+        if (regex == null || regex.isEmpty()) {
+            m.problem("start_pattern", "is required: a regular expression matching the first line of an entry");
+        } else {
+            try {
+                start = Pattern.compile(regex);
+            } catch (PatternSyntaxException e) {
+                m.problem(key, "not a valid regular expression: " + e.getDescription() + " near index " + e.getIndex());
+            }
+        }
+        Duration timeout = m.duration("timeout", Duration.ofSeconds(1));
+        if (timeout.isNegative() || timeout.isZero()) {
+            m.problem("timeout", "must be positive");
+            timeout = Duration.ofSeconds(1);
+        }
+        int maxLines = (int) m.integer("max_lines", 1000, 1, 1_000_000);
+        long maxBytes = m.size("max_bytes", maxLineBytes);
+        if (maxBytes < 64 || maxBytes > (256L << 20)) {
+            m.problem("max_bytes", "expected a size between 64B and 256MiB");
+            maxBytes = maxLineBytes;
+        }
+        m.finish();
+        return start == null ? null : new FileSourceConfig.Multiline(start, timeout, maxLines, maxBytes);
     }
 
     @Override

@@ -3,14 +3,16 @@ package io.hakobu.daemon.source.file;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileSystems;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Stream;
 
 /**
  * Finds the regular files matched by {@code include} globs and not by {@code exclude} globs.
@@ -37,20 +39,51 @@ final class Globs {
 
     /** Every matching regular file, in a stable order. Unreadable directories are skipped. */
     Set<Path> scan() {
-        Set<Path> out = new LinkedHashSet<>();
+        return scan(null);
+    }
+
+    /**
+     * Every matching regular file, in a stable order, and (into {@code dirs}, when not null) every
+     * directory walked that could hold a match: where a new file or directory must be noticed.
+     * Unreadable directories are skipped.
+     */
+    Set<Path> scan(Set<Path> dirs) {
+        List<Path> out = new ArrayList<>();
         for (Include inc : includes) {
             if (!Files.isDirectory(inc.base)) {
                 continue;
             }
-            try (Stream<Path> s = Files.walk(inc.base, inc.maxDepth)) {
-                s.filter(p -> inc.matcher.matches(p) && !excluded(p) && Files.isRegularFile(p))
-                        .sorted()
-                        .forEach(out::add);
+            try {
+                Files.walkFileTree(inc.base, Set.of(), inc.maxDepth, new SimpleFileVisitor<>() {
+                    @Override
+                    public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
+                        int depth = d.equals(inc.base) ? 0 : inc.base.relativize(d).getNameCount();
+                        if (dirs != null && depth < inc.maxDepth) {
+                            dirs.add(d);
+                        }
+                        return FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
+                    public FileVisitResult visitFile(Path p, BasicFileAttributes attrs) {
+                        boolean regular = attrs.isRegularFile() || (attrs.isSymbolicLink() && Files.isRegularFile(p));
+                        if (regular && inc.matcher.matches(p) && !excluded(p)) {
+                            out.add(p);
+                        }
+                        return FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
+                    public FileVisitResult visitFileFailed(Path p, IOException e) {
+                        return FileVisitResult.CONTINUE; // vanished or unreadable: the next scan tries again
+                    }
+                });
             } catch (IOException | UncheckedIOException e) {
                 // a directory vanished or is unreadable while walking: the next scan tries again
             }
         }
-        return out;
+        out.sort(null);
+        return new LinkedHashSet<>(out);
     }
 
     boolean matches(Path p) {
