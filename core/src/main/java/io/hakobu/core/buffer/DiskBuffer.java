@@ -468,9 +468,6 @@ public final class DiskBuffer implements Closeable {
         int left = pendingRecords - records;
         if (left == 0) {
             pending.reset();
-            if (pending.array().length > 8 << 20) {
-                pending.truncate(0);
-            }
         } else {
             byte[] a = pending.array();
             int rest = pending.length() - (int) bytes;

@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
 final class DiskSinkBuffer implements SinkBuffer {
     private static final Logger log = LoggerFactory.getLogger(DiskSinkBuffer.class);
     private static final int GROUP_BATCHES = 256;
-    private static final long GROUP_BYTES = 16L << 20;
+    /** Estimated bytes per group: bounds the writer's encoding buffer (a few MiB) and the latency of a group. */
+    private static final long GROUP_BYTES = 4L << 20;
     private static final long HOT_BYTES = 8L << 20;
     private static final int HOT_BATCHES = 256;
     private static final long MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
