@@ -125,6 +125,16 @@ public final class DiskBuffer implements Closeable {
     private volatile long writtenSeq;
     private volatile long syncedSeq;
     private volatile boolean dirty;
+    /** Size of the active segment at its last successful sync, and what was written to it since. */
+    private long activeSyncedSize;
+    private long unsyncedEntries;
+    private long unsyncedPayload;
+    /** Tests only: fails a sync on demand. */
+    volatile SyncFault syncFault;
+
+    interface SyncFault {
+        void check() throws IOException;
+    }
 
     // ack state
     private volatile long ackedSeq;
@@ -433,8 +443,7 @@ public final class DiskBuffer implements Closeable {
                 // space reused: on a full disk that is how the buffer gets going again
                 try {
                     s.channel.force(false);
-                    dirty = false;
-                    syncedSeq = writtenSeq;
+                    markSynced();
                     s.channel.close();
                     s.channel = null;
                     s.sealed = true;
@@ -462,6 +471,8 @@ public final class DiskBuffer implements Closeable {
         diskBytes.addAndGet(bytes);
         unackedEntries.addAndGet(entries);
         unackedPayloadBytes.addAndGet(payload);
+        unsyncedEntries += entries;
+        unsyncedPayload += payload;
         s.lastSeq = lastSeq;
         writtenSeq = lastSeq; // publishes the records to the reader
         dirty = true;
@@ -486,12 +497,68 @@ public final class DiskBuffer implements Closeable {
     /** Makes everything flushed durable (fdatasync of the active segment). Writer thread only. */
     public void sync() throws IOException {
         if (!dirty || active == null) {
-            syncedSeq = writtenSeq;
+            markSynced();
             return;
         }
+        SyncFault fault = syncFault;
+        if (fault != null) {
+            fault.check();
+        }
         active.channel.force(false);
+        markSynced();
+    }
+
+    private void markSynced() {
         dirty = false;
         syncedSeq = writtenSeq;
+        if (active != null) {
+            activeSyncedSize = active.size;
+        }
+        unsyncedEntries = 0;
+        unsyncedPayload = 0;
+    }
+
+    /**
+     * After a failed {@link #sync}: Linux may have dropped the dirty pages, and a later fsync can
+     * report success for data that is gone ("fsyncgate"), so what was written since the last good
+     * sync is not trusted. Cuts the active segment back to its size at that sync and seals it (or
+     * deletes it, if nothing in it was synced), and forgets records encoded but not yet written.
+     * Sequence numbers are not reused: the caller appends the same batches again, they get new
+     * numbers in a new segment, and the numbers in between are a gap the reader steps over. No
+     * reader ever saw the discarded records: only synced records are readable. Writer thread only.
+     */
+    public void discardUnsynced() throws IOException {
+        pending.reset();
+        pendingRecords = 0;
+        Segment s = active;
+        if (s != null) {
+            active = null;
+            long cut = s.size - activeSyncedSize;
+            try {
+                s.channel.truncate(activeSyncedSize);
+                s.channel.force(true);
+            } finally {
+                s.channel.close();
+                s.channel = null;
+            }
+            diskBytes.addAndGet(-cut);
+            s.size = activeSyncedSize;
+            s.lastSeq = Math.max(s.base - 1, Math.min(s.lastSeq, syncedSeq));
+            if (activeSyncedSize <= SegmentFile.HEADER_BYTES) {
+                segments.remove(s.base);
+                diskBytes.addAndGet(-s.size);
+                Files.deleteIfExists(s.path);
+            } else {
+                s.sealed = true;
+            }
+        }
+        unackedEntries.addAndGet(-unsyncedEntries);
+        unackedPayloadBytes.addAndGet(-unsyncedPayload);
+        unsyncedEntries = 0;
+        unsyncedPayload = 0;
+        writtenSeq = syncedSeq;
+        dirty = false;
+        deleteAckedSegments();
     }
 
     /** The last record made durable by {@link #sync} (or found on disk at open): the last readable one. */
@@ -539,6 +606,7 @@ public final class DiskBuffer implements Closeable {
         segments.put(base, s);
         diskBytes.addAndGet(SegmentFile.HEADER_BYTES);
         active = s;
+        activeSyncedSize = SegmentFile.HEADER_BYTES;
     }
 
     /** The last record handed to the OS by {@link #flush} (readable). */

@@ -163,7 +163,7 @@ final class DiskSinkBuffer implements SinkBuffer {
                 if (staging.drainTo(group, GROUP_BATCHES, GROUP_BYTES) == 0) {
                     if (!unsynced.isEmpty() && (intervalNanos == 0 || System.nanoTime() - lastSync >= intervalNanos
                             || shutdown.isDraining())) {
-                        if (!syncWithRetry(d)) {
+                        if (!syncWithRetry(d, unsynced)) {
                             return;
                         }
                         lastSync = System.nanoTime();
@@ -200,7 +200,7 @@ final class DiskSinkBuffer implements SinkBuffer {
                     return;
                 }
                 if (intervalNanos == 0 || System.nanoTime() - lastSync >= intervalNanos) {
-                    if (!syncWithRetry(d)) {
+                    if (!syncWithRetry(d, unsynced)) {
                         return;
                     }
                     lastSync = System.nanoTime();
@@ -251,7 +251,7 @@ final class DiskSinkBuffer implements SinkBuffer {
                 return false;
             }
             if (!written.isEmpty() || d.pendingBytes() > 0) {
-                if (!flushAndPublish(d, written, unsynced) || !syncWithRetry(d)) {
+                if (!flushAndPublish(d, written, unsynced) || !syncWithRetry(d, unsynced)) {
                     return false;
                 }
                 synced(unsynced);
@@ -337,7 +337,11 @@ final class DiskSinkBuffer implements SinkBuffer {
         unsynced.clear();
     }
 
-    private boolean syncWithRetry(DiskBuffer d) throws InterruptedException {
+    /**
+     * Syncs; when the fsync fails, what it should have made durable is written again (see
+     * {@link DiskBuffer#discardUnsynced()}) and synced again, after a backoff, until it succeeds.
+     */
+    private boolean syncWithRetry(DiskBuffer d, List<Hot> unsynced) throws InterruptedException {
         int attempt = 0;
         for (;;) {
             try {
@@ -347,6 +351,24 @@ final class DiskSinkBuffer implements SinkBuffer {
                 return true;
             } catch (IOException e) {
                 if (!backoff(++attempt, "fsync", e)) {
+                    return false;
+                }
+                try {
+                    d.discardUnsynced();
+                } catch (IOException x) {
+                    log.error("sink={} event=buffer_discard_failed dir={} error=\"{}\"", id, dir, x.toString());
+                    continue;
+                }
+                List<Hot> again = new ArrayList<>(unsynced.size());
+                for (Hot h : unsynced) {
+                    DiskBuffer.Appended at = appendWithRetry(d, h.batch());
+                    if (at == null) {
+                        return false;
+                    }
+                    again.add(new Hot(h.batch(), at));
+                }
+                unsynced.clear();
+                if (!flushAndPublish(d, again, unsynced)) {
                     return false;
                 }
             }

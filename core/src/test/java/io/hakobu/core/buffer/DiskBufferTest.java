@@ -277,6 +277,40 @@ class DiskBufferTest {
         }
     }
 
+    @Test
+    void aFailedFsyncDiscardsTheUnsyncedTailAndTheBatchIsWrittenAgain() throws Exception {
+        try (DiskBuffer b = DiskBuffer.open(dir, SMALL)) {
+            b.append("src", entries(0, 10));
+            b.flush();
+            b.sync();
+            DiskBuffer.Appended lost = b.append("src", entries(10, 10));
+            b.flush();
+            b.syncFault = () -> {
+                throw new IOException("Input/output error (injected)");
+            };
+            assertThrows(IOException.class, b::sync);
+            b.syncFault = null;
+            b.discardUnsynced();
+            assertEquals(10, b.unackedEntries(), "the unsynced batch no longer counts");
+            DiskBuffer.Appended again = b.append("src", entries(10, 10));
+            assertTrue(again.firstSeq() > lost.lastSeq(), "sequence numbers are not reused");
+            b.flush();
+            b.sync();
+            List<Long> seen = drainAndAck(b);
+            assertEquals(20, seen.size());
+            for (int i = 0; i < 20; i++) {
+                assertEquals(i, seen.get(i));
+            }
+        }
+        try (DiskBuffer b = DiskBuffer.open(dir, SMALL)) {
+            assertEquals(0, b.recovery().tornTailBytes());
+            assertNull(b.read(), "nothing comes back twice after a restart");
+        }
+        for (Path seg : DiskBuffer.listSegments(dir).values()) {
+            assertTrue(SegmentFile.scan(seg, SegmentFile.baseOf(seg.getFileName().toString())).clean(), seg.toString());
+        }
+    }
+
     private Path onlySegment() throws IOException {
         TreeMap<Long, Path> segs = DiskBuffer.listSegments(dir);
         assertEquals(1, segs.size(), segs.toString());
