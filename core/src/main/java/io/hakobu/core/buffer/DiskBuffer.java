@@ -367,8 +367,11 @@ public final class DiskBuffer implements Closeable {
             writeCodec.encode(seq, sourceId, entries, from, to, pending);
             int len = pending.length() - start - SegmentFile.FRAME_BYTES;
             if (len > SegmentFile.MAX_RECORD_BYTES) {
+                // only a single entry can be this large (records are cut at entry boundaries)
                 pending.truncate(start);
-                throw new IOException("a record of " + len + " bytes exceeds the limit of " + SegmentFile.MAX_RECORD_BYTES);
+                rollbackAppend(first);
+                throw new OversizeException("an entry of " + len + " bytes exceeds the buffer's record limit of "
+                        + SegmentFile.MAX_RECORD_BYTES + " bytes");
             }
             byte[] a = pending.array();
             putInt(a, start, len);
@@ -390,6 +393,24 @@ public final class DiskBuffer implements Closeable {
             from = to;
         } while (from < n);
         return new Appended(first, nextSeq - 1, payloadBytes);
+    }
+
+    /** A batch holds an entry too large for one record; nothing of the batch was appended. */
+    public static final class OversizeException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        OversizeException(String message) {
+            super(message);
+        }
+    }
+
+    /** Forgets the records of the current {@link #append} call (those with sequence numbers from {@code first}). */
+    private void rollbackAppend(long first) {
+        while (pendingRecords > 0 && pendingSeqs[pendingRecords - 1] >= first) {
+            pendingRecords--;
+        }
+        pending.truncate(pendingRecords == 0 ? 0 : (int) pendingEnds[pendingRecords - 1]);
+        nextSeq = first;
     }
 
     /** Bytes encoded by {@link #append} and not yet flushed. */

@@ -137,8 +137,10 @@ public final class RecordCodec {
     }
 
     private static void writeValue(ByteBuilder out, Object v, int depth) {
-        if (depth > MAX_NESTING) {
-            throw new IllegalArgumentException("value nested deeper than " + MAX_NESTING);
+        if (depth > MAX_NESTING && (v instanceof List || v instanceof Map)) {
+            out.write(T_STRING); // deeper than any decoder should recurse: kept as its text
+            writeString(out, String.valueOf(v));
+            return;
         }
         if (v == null) {
             out.write(T_NULL);

@@ -63,6 +63,9 @@ final class DiskSinkBuffer implements SinkBuffer {
 
     private record Hot(Batch batch, DiskBuffer.Appended at) { }
 
+    /** {@link #appendWithRetry} refused the batch (and completed its share). */
+    private static final DiskBuffer.Appended REFUSED = new DiskBuffer.Appended(-1, -1, 0);
+
     private final ConcurrentLinkedQueue<Hot> hot = new ConcurrentLinkedQueue<>();
     private final AtomicLong hotBytes = new AtomicLong();
     private final AtomicLong hotCount = new AtomicLong();
@@ -71,12 +74,14 @@ final class DiskSinkBuffer implements SinkBuffer {
     private volatile boolean writerBusy;
     private volatile boolean writerDone;
     private volatile String condition;
+    private volatile Throwable failure;
 
     private final Counter fsyncs;
     private final Counter recordsWritten;
     private final Counter bytesWritten;
     private final Counter writeErrors;
     private final Counter dropped;
+    private final Counter tooLarge;
     private final Counter readFromDisk;
     private final Counter readFromMemory;
     private final Counter corruptRecords;
@@ -94,6 +99,7 @@ final class DiskSinkBuffer implements SinkBuffer {
         this.bytesWritten = metrics.counter("buffer_written_bytes_total");
         this.writeErrors = metrics.counter("buffer_write_errors_total");
         this.dropped = metrics.counter("events_dropped_total", "reason", "buffer_full", "intentional", "true");
+        this.tooLarge = metrics.counter("events_dropped_total", "reason", "too_large", "intentional", "false");
         this.readFromDisk = metrics.counter("buffer_batches_read_total", "from", "disk");
         this.readFromMemory = metrics.counter("buffer_batches_read_total", "from", "memory");
         this.corruptRecords = metrics.counter("buffer_corrupt_records_total");
@@ -193,7 +199,9 @@ final class DiskSinkBuffer implements SinkBuffer {
                     if (at == null) {
                         return;
                     }
-                    written.add(new Hot(b, at));
+                    if (at != REFUSED) {
+                        written.add(new Hot(b, at));
+                    }
                 }
                 group.clear();
                 if (!flushAndPublish(d, written, unsynced)) {
@@ -208,6 +216,7 @@ final class DiskSinkBuffer implements SinkBuffer {
                 }
             }
         } catch (Throwable e) {
+            failure = e;
             condition = "buffer writer failed: " + e;
             log.error("sink={} event=buffer_writer_failed dir={} error=\"{}\"", id, dir, e.toString(), e);
             if (e instanceof VirtualMachineError) {
@@ -275,6 +284,7 @@ final class DiskSinkBuffer implements SinkBuffer {
         }
     }
 
+    /** Appends {@code b}; null when the shutdown deadline passed first, {@link #REFUSED} for an oversize batch. */
     private DiskBuffer.Appended appendWithRetry(DiskBuffer d, Batch b) throws InterruptedException {
         int attempt = 0;
         for (;;) {
@@ -282,6 +292,13 @@ final class DiskSinkBuffer implements SinkBuffer {
                 DiskBuffer.Appended at = d.append(b.sourceId(), b.entries());
                 recovered(attempt);
                 return at;
+            } catch (DiskBuffer.OversizeException e) {
+                // retrying cannot help, and waiting would wedge the pipeline: refuse it, counted
+                tooLarge.add(b.size());
+                log.error("sink={} event=buffer_entry_too_large source={} events={} error=\"{}\" action=reject",
+                        id, b.sourceId(), b.size(), e.getMessage());
+                b.ack().complete(DeliveryStatus.REJECTED);
+                return REFUSED;
             } catch (IOException e) {
                 if (!backoff(++attempt, "append", e)) {
                     return null;
@@ -365,7 +382,7 @@ final class DiskSinkBuffer implements SinkBuffer {
                     if (at == null) {
                         return false;
                     }
-                    again.add(new Hot(h.batch(), at));
+                    again.add(new Hot(h.batch(), at)); // never REFUSED: it was appended before
                 }
                 unsynced.clear();
                 if (!flushAndPublish(d, again, unsynced)) {
@@ -517,6 +534,11 @@ final class DiskSinkBuffer implements SinkBuffer {
     @Override
     public String condition() {
         return condition;
+    }
+
+    @Override
+    public Throwable failure() {
+        return failure;
     }
 
     /** Waits for the writer (it exits once draining has persisted the staging queue, or at the deadline), then closes the files. */

@@ -40,6 +40,11 @@ interface SinkBuffer {
         return null;
     }
 
+    /** Why the buffer stopped working for good (e.g. its writer thread died), or null. */
+    default Throwable failure() {
+        return null;
+    }
+
     /** Releases resources; runner thread, after the last drain. */
     void close();
 }

@@ -407,6 +407,11 @@ final class SinkRunner implements SinkContext, Runnable {
     }
 
     ComponentStatus status() {
+        Throwable broken = queue.failure();
+        if (broken != null && state != State.FAILED) {
+            return new ComponentStatus(id, Kind.SINK, type, State.FAILED, "buffer failed: " + broken, queue.entries(),
+                    queue.bytes(), queue.condition());
+        }
         return new ComponentStatus(id, Kind.SINK, type, state, lastError, queue.entries(), queue.bytes(), queue.condition());
     }
 

@@ -106,6 +106,26 @@ class DiskBufferTest {
     }
 
     @Test
+    void valuesNestedTooDeepAreKeptAsTextNotAFailure() throws Exception {
+        Object v = "leaf";
+        for (int i = 0; i < 200; i++) {
+            v = List.of(v);
+        }
+        LogEntry e = new LogEntry().add("deep", v);
+        ByteBuilder out = new ByteBuilder();
+        new RecordCodec().encode(1, "src", List.of(e), 0, 1, out);
+        LogEntry back = new RecordCodec().decode(out.toByteArray(), out.length()).entries().get(0);
+        Object o = back.get("deep");
+        int depth = 0;
+        while (o instanceof List<?> l) {
+            o = l.get(0);
+            depth++;
+        }
+        assertTrue(depth > 60 && depth < 200, "depth kept as structure: " + depth);
+        assertTrue(o instanceof String s && s.contains("leaf"), "the rest is kept as text");
+    }
+
+    @Test
     void writesReadsAcknowledgesAndDeletesAcrossSegments() throws Exception {
         int total = 0;
         try (DiskBuffer b = DiskBuffer.open(dir, SMALL)) {
