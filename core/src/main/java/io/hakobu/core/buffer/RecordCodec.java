@@ -367,7 +367,7 @@ public final class RecordCodec {
     }
 
     private static Object readValue(Cursor c, int tag, int depth) throws CorruptRecordException {
-        if (depth > MAX_NESTING) {
+        if (depth > MAX_NESTING && (tag == T_LIST || tag == T_MAP)) {
             throw new CorruptRecordException("value nested deeper than " + MAX_NESTING);
         }
         switch (tag) {
