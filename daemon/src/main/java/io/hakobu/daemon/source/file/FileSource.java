@@ -10,13 +10,22 @@ import io.hakobu.core.telemetry.ComponentMetrics;
 import io.hakobu.core.telemetry.Counter;
 import io.hakobu.daemon.source.LineEntries;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -49,6 +58,15 @@ import org.slf4j.LoggerFactory;
  * open file stays open, so nothing rotated or deleted meanwhile is lost. Files rotated while hakobu
  * was stopped are found by identity in their old directory and finished.
  *
+ * <h2>copytruncate</h2>
+ * A file truncated (or rewritten from the start) while it was read is continued from its copy, if
+ * one is in the same directory ({@link FileTail}, class javadoc; {@link #findCopy}), also when the
+ * truncation happened while hakobu was stopped. A copy being read is claimed: the scan does not
+ * open it as a new file; once read and acknowledged, it is remembered in the checkpoint as read to
+ * its end, so if {@code include} matches it, it is not read again. A copy the scan opened before
+ * the truncation was seen is read as a file of its own (from 0: duplicates); the recommended
+ * {@code include} for copytruncate matches the live file only.
+ *
  * <h2>Threads, fairness</h2>
  * One thread (the source's) does everything. Each round visits every open file in turn and lets
  * it emit at most {@code batch_events} lines, so one busy file cannot starve the others. New files
@@ -61,6 +79,10 @@ final class FileSource implements Source {
     static final int STATE_VERSION = 2;
     /** Rescans in a row when a scan found new directories to watch (files made before the watch began). */
     private static final int MAX_RESCANS = 3;
+    /** Longest wait for the copy of a truncated file (logrotate copies before it truncates, so it is normally there). */
+    private static final long COPY_GRACE_MAX_NANOS = 1_000_000_000L;
+    /** Names of compressed files: never a copy to read. */
+    private static final List<String> COMPRESSED = List.of(".gz", ".zst", ".xz", ".bz2", ".lz4", ".zip", ".z");
 
     /** A file identity in the checkpoint. */
     private record Saved(FileTail.State state, String path, long lastSeenMs) {
@@ -80,6 +102,8 @@ final class FileSource implements Source {
     private ComponentMetrics metrics;
     private Counter rotations;
     private DirWatcher watcher;
+    /** New files that start like a file being read (maybe its copy, about to be truncated): not opened before these deadlines. */
+    private final Map<String, Long> heldBack = new HashMap<>();
 
     FileSource(String id, FileSourceConfig config, NodeInfo node) {
         this.id = id;
@@ -96,7 +120,9 @@ final class FileSource implements Source {
         metrics = ctx.metrics();
         shared = new FileTail.Shared(id, entries, (int) config.maxLineBytes(), config.fingerprintBytes(), config.multiline(),
                 metrics.counter("bytes_read_total"), metrics.counter("lines_read_total"), metrics.counter("truncations_total"),
-                metrics.counter("lines_truncated_total"), metrics.counter("files_replaced_total"));
+                metrics.counter("lines_truncated_total"), metrics.counter("files_replaced_total"), new Copies(),
+                Math.min(config.rotateWait().toNanos(), COPY_GRACE_MAX_NANOS), metrics.counter("truncation_copies_total"),
+                metrics.counter("truncation_copy_bytes_total"), metrics.counter("truncation_unread_bytes_total"));
         rotations = metrics.counter("rotations_total");
         metrics.gauge("files_watched", () -> tails.size());
         loadCheckpoint();
@@ -179,19 +205,27 @@ final class FileSource implements Source {
                 break; // no new directory: nothing was created before its watch began
             }
         }
-        Map<Path, String> keyByPath = new HashMap<>();
-        Set<String> seen = new HashSet<>();
+        Map<Path, String> keyByPath = new LinkedHashMap<>();
         for (Path p : found) {
-            String key;
             try {
-                key = FileTail.keyOf(p);
+                keyByPath.put(p, FileTail.keyOf(p));
             } catch (NoSuchFileException e) {
                 continue;
             } catch (IOException e) {
                 LOG.warn("source={} event=stat_failed path={} error=\"{}\"", id, p, e.toString());
-                continue;
             }
-            keyByPath.put(p, key);
+        }
+        // known files first: a file truncated while hakobu was stopped claims its copy before the
+        // copy, if include matches it, could be taken for a new file
+        List<Map.Entry<Path, String>> order = new ArrayList<>(keyByPath.entrySet());
+        order.sort((a, b) -> Boolean.compare(!saved.containsKey(a.getValue()), !saved.containsKey(b.getValue())));
+        Set<String> seen = new HashSet<>();
+        for (Map.Entry<Path, String> pk : order) {
+            Path p = pk.getKey();
+            String key = pk.getValue();
+            if (claimedAsCopy(key) != null) {
+                continue; // the copy of a truncated file, read as the rest of that file
+            }
             if (!seen.add(key)) {
                 continue; // another name (hard link, symlink) of a file already taken in this scan
             }
@@ -212,6 +246,10 @@ final class FileSource implements Source {
                 continue;
             }
             Saved s = saved.get(key);
+            if (s == null && mayBeACopy(p, key, now)) {
+                continue;
+            }
+            heldBack.remove(key);
             long start = 0;
             if (s == null && firstScan && "end".equals(config.readFrom())) {
                 try {
@@ -222,6 +260,7 @@ final class FileSource implements Source {
             }
             open(p, key, s == null ? null : s.state(), start, "file_opened");
         }
+        heldBack.keySet().retainAll(keyByPath.values());
         for (FileTail t : tails.values()) {
             String k = keyByPath.get(t.path());
             boolean gone = k == null || !k.equals(t.key());
@@ -231,6 +270,170 @@ final class FileSource implements Source {
                         id, t.path(), t.key(), t.readOffset());
             }
             t.gone(gone, now);
+        }
+    }
+
+    /**
+     * Whether the new file {@code p} starts with the same bytes as a file being read (not itself):
+     * it may be that file's copy, made by copytruncate just before the truncation. It is held back
+     * for the copy grace, so that the truncation, once seen, finds the copy unread and reads from it
+     * only what is missing; a file still unclaimed then is opened as a new file.
+     */
+    private boolean mayBeACopy(Path p, String key, long now) {
+        Long until = heldBack.get(key);
+        if (until != null) {
+            return now - until < 0;
+        }
+        byte[] head;
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            head = Fingerprint.head(ch, config.fingerprintBytes());
+        } catch (IOException e) {
+            return false;
+        }
+        for (FileTail t : tails.values()) {
+            Fingerprint.Value fp = t.fingerprint();
+            if (fp.len() > 0 && !t.key().equals(key) && Fingerprint.matches(head, fp)) {
+                heldBack.put(key, now + shared.copyGraceNanos());
+                LOG.info("source={} event=possible_copy_held_back path={} like={} key={} grace_ms={}", id, p, t.path(), key,
+                        shared.copyGraceNanos() / 1_000_000);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The tail reading (or having read, not yet acknowledged) the file {@code key} as its copy, or null. */
+    private FileTail claimedAsCopy(String key) {
+        for (FileTail t : tails.values()) {
+            if (key.equals(t.copyKey())) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    private static boolean compressed(String name) {
+        String n = name.toLowerCase(Locale.ROOT);
+        for (String ext : COMPRESSED) {
+            if (n.endsWith(ext)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The copies of truncated files: found in the file's directory, remembered once read. */
+    private final class Copies implements FileTail.CopyFinder {
+        @Override
+        public FileTail.Copy find(Path original, String key, Fingerprint.Value fingerprint, long minSize, byte[] tail) {
+            return findCopy(original, key, fingerprint, minSize, tail);
+        }
+
+        @Override
+        public void copyRead(FileTail.Copy copy, FileTail.State covered) {
+            saved.put(copy.key(), new Saved(covered, copy.path().toString(), System.currentTimeMillis()));
+            dirty = true;
+        }
+    }
+
+    /**
+     * The copy of {@code original} (device and inode {@code key}) truncated after {@code minSize}
+     * bytes were read, the last of them {@code tail}: among the regular files of its directory
+     * (whatever {@code include} and {@code exclude} say), not compressed (by name: {@link #COMPRESSED};
+     * and the first bytes must match anyway), not the file itself under another name (a hard link,
+     * or the file renamed by a rename rotation: same device and inode), not a file read to its end
+     * before (an earlier copy), at least {@code minSize} long, starting with the fingerprinted
+     * bytes and holding {@code tail} just before {@code minSize}: the most recently modified one.
+     * A matching file that this source reads as a file of its own (include matches it) is not read
+     * again: {@link FileTail.Copy#TRACKED}.
+     */
+    private FileTail.Copy findCopy(Path original, String key, Fingerprint.Value fingerprint, long minSize, byte[] tail) {
+        Path dir = original.toAbsolutePath().getParent();
+        if (dir == null || fingerprint.len() == 0) {
+            return FileTail.Copy.NONE;
+        }
+        Path best = null;
+        String bestKey = null;
+        FileChannel bestChannel = null;
+        long bestTime = Long.MIN_VALUE;
+        boolean tracked = false;
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path candidate : (Iterable<Path>) files::iterator) {
+                if (candidate.equals(original) || compressed(candidate.getFileName().toString())) {
+                    continue;
+                }
+                FileChannel ch = null;
+                try {
+                    BasicFileAttributes a = Files.readAttributes(candidate, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                    if (!a.isRegularFile() || a.size() < minSize || a.size() < fingerprint.len()) {
+                        continue;
+                    }
+                    String k = FileTail.keyOf(candidate);
+                    if (k.equals(key)) {
+                        continue; // the truncated file itself, under another name
+                    }
+                    ch = FileChannel.open(candidate, StandardOpenOption.READ);
+                    byte[] head = Fingerprint.head(ch, Math.max(fingerprint.len(), config.fingerprintBytes()));
+                    if (!Fingerprint.matches(head, fingerprint) || !holds(ch, minSize, tail)) {
+                        continue;
+                    }
+                    Saved s = saved.get(k);
+                    if (s != null && !tails.containsKey(k) && s.state().offset() >= a.size()
+                            && s.state().fingerprint().len() > 0 && Fingerprint.matches(head, s.state().fingerprint())) {
+                        continue; // read to its end before (an earlier copy, or a rotated file), not a reused inode
+                    }
+                    if (tails.containsKey(k) || claimedAsCopy(k) != null) {
+                        tracked = true; // read as a file of its own, or another file's copy
+                        continue;
+                    }
+                    long time = a.lastModifiedTime().toMillis();
+                    if (bestChannel == null || time > bestTime) {
+                        FileChannel previous = bestChannel;
+                        best = candidate;
+                        bestKey = k;
+                        bestChannel = ch;
+                        bestTime = time;
+                        ch = previous; // closed below
+                    }
+                } catch (IOException e) {
+                    // vanished or unreadable: not a copy we can read
+                } finally {
+                    closeQuietly(ch);
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("source={} event=list_failed dir={} error=\"{}\"", id, dir, e.toString());
+        }
+        if (bestChannel != null) {
+            return new FileTail.Copy(best, bestKey, bestChannel);
+        }
+        return tracked ? FileTail.Copy.TRACKED : FileTail.Copy.NONE;
+    }
+
+    /** Whether the bytes of {@code ch} just before {@code end} are {@code tail} (true for none). */
+    private static boolean holds(FileChannel ch, long end, byte[] tail) throws IOException {
+        if (tail == null || tail.length == 0) {
+            return true;
+        }
+        ByteBuffer b = ByteBuffer.allocate(tail.length);
+        long at = end - tail.length;
+        while (b.hasRemaining()) {
+            int n = ch.read(b, at + b.position());
+            if (n <= 0) {
+                return false;
+            }
+        }
+        return Arrays.equals(b.array(), tail);
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        if (ch == null) {
+            return;
+        }
+        try {
+            ch.close();
+        } catch (IOException e) {
+            LOG.debug("close failed", e);
         }
     }
 
