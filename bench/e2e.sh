@@ -9,12 +9,15 @@
 #         delivery, and how far delivery trails the writer.
 #   all   both.
 # Both report CPU seconds per million lines: utime+stime of the hakobu JVM from /proc/<pid>/stat.
+# BUFFER=disk (default) or memory selects the sink's buffer type, to price the disk buffer.
 # Needs the distribution (./hakobu builds it), curl and python3.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 lines=${1:-1000000}
 scenario=${2:-file}
 tail_rate=${TAIL_RATE:-100000}
+buffer=${BUFFER:-disk}
+case $buffer in disk|memory) ;; *) echo "BUFFER must be disk or memory" >&2; exit 1 ;; esac
 case $scenario in file|tail|all) ;; *) echo "unknown scenario '$scenario' (file, tail, all)" >&2; exit 1 ;; esac
 work=$(mktemp -d /tmp/hakobu-e2e.XXXXXX)
 pid=
@@ -52,7 +55,7 @@ api: {listen: "127.0.0.1:$port"}
 sources:
   in: {type: file, include: ["$2"], format: ltsv}
 sinks:
-  out: {type: file, path: "$work/out-$1.ndjson", encoding: ndjson}
+  out: {type: file, path: "$work/out-$1.ndjson", encoding: ndjson, buffer: {type: $buffer}}
 YAML
   "$root/hakobu" run -c "$work/$1.yaml" 2>"$work/hakobu-$1.log" &   # ./hakobu execs the distribution: same pid
   pid=$!
