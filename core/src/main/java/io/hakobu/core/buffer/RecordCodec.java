@@ -69,11 +69,13 @@ public final class RecordCodec {
         writeLongBe(out, seq);
         writeIntBe(out, to - from);
         writeString(out, sourceId);
-        for (int i = from; i < to; i++) {
-            encodeEntry(entries.get(i), out);
+        try {
+            for (int i = from; i < to; i++) {
+                encodeEntry(entries.get(i), out);
+            }
+        } finally {
+            resetTables(); // the same instance may decode next
         }
-        Arrays.fill(names, 0, nameCount, null);
-        Arrays.fill(streams, 0, streamCount, null);
     }
 
     private void encodeEntry(LogEntry e, ByteBuilder out) {

@@ -75,7 +75,7 @@ class DiskBufferTest {
         ByteBuilder out = new ByteBuilder();
         RecordCodec codec = new RecordCodec();
         codec.encode(9, "src", List.of(e, other), 0, 2, out);
-        RecordCodec.Decoded d = new RecordCodec().decode(out.toByteArray(), out.length());
+        RecordCodec.Decoded d = codec.decode(out.toByteArray(), out.length()); // one instance does both
         assertEquals(9, d.seq());
         assertEquals("src", d.sourceId());
         assertEquals(2, d.entries().size());
