@@ -1,0 +1,159 @@
+package io.hakobu.protocol;
+
+import com.github.luben.zstd.Zstd;
+import io.hakobu.core.buffer.CorruptRecordException;
+import io.hakobu.core.buffer.RecordCodec;
+import io.hakobu.core.codec.ByteBuilder;
+import io.hakobu.core.event.LogEntry;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The data of a BATCH frame: records, each {@code length:u32be} followed by a
+ * {@link RecordCodec} payload ({@code seq:u64 count:u32 source:str entry{count}}), compressed as
+ * a whole with zstd or not at all. Record sequence numbers increase strictly; the frame's
+ * {@code first_seq}/{@code last_seq} are the first and last record's, and its entry count is the
+ * sum of the records'.
+ *
+ * <p>Not thread-safe (it keeps a {@link RecordCodec} and a scratch buffer): one per connection or
+ * per sink thread.
+ */
+public final class BatchPayload {
+    /** A run of entries from one source, identified by its sequence number in the stream. */
+    public record Record(long seq, String sourceId, List<LogEntry> entries) { }
+
+    public static final int ZSTD_LEVEL = 1;
+
+    // two instances: RecordCodec.encode leaves its tables' counts set, which a decode on the same instance would misread
+    private final RecordCodec encoder = new RecordCodec();
+    private final RecordCodec decoder = new RecordCodec();
+    private final ByteBuilder scratch = new ByteBuilder(64 * 1024);
+
+    /**
+     * Encodes {@code records} (non-empty, increasing seq) as one BATCH frame of {@code stream}.
+     */
+    public Frame.Batch encode(String stream, List<Record> records, boolean zstd) {
+        if (records.isEmpty()) {
+            throw new IllegalArgumentException("no records");
+        }
+        scratch.reset();
+        long entries = 0;
+        long prev = -1;
+        for (Record r : records) {
+            if (r.seq() <= prev) {
+                throw new IllegalArgumentException("record seq " + r.seq() + " after " + prev);
+            }
+            prev = r.seq();
+            int at = scratch.length();
+            scratch.write(0).write(0).write(0).write(0); // length, patched below
+            encoder.encode(r.seq(), r.sourceId(), r.entries(), 0, r.entries().size(), scratch);
+            int len = scratch.length() - at - 4;
+            byte[] a = scratch.array();
+            a[at] = (byte) (len >>> 24);
+            a[at + 1] = (byte) (len >>> 16);
+            a[at + 2] = (byte) (len >>> 8);
+            a[at + 3] = (byte) len;
+            entries += r.entries().size();
+        }
+        if (entries <= 0 || entries > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("entry count " + entries);
+        }
+        int raw = scratch.length();
+        byte[] data;
+        byte compression;
+        if (zstd) {
+            byte[] dst = new byte[(int) Zstd.compressBound(raw)];
+            long n = Zstd.compressByteArray(dst, 0, dst.length, scratch.array(), 0, raw, ZSTD_LEVEL);
+            if (Zstd.isError(n)) {
+                throw new IllegalStateException("zstd compression failed: " + Zstd.getErrorName(n));
+            }
+            data = java.util.Arrays.copyOf(dst, (int) n);
+            compression = Frame.COMPRESSION_ZSTD;
+        } else {
+            data = scratch.toByteArray();
+            compression = Frame.COMPRESSION_NONE;
+        }
+        if (scratch.array().length > (8 << 20)) {
+            scratch.reset(); // do not keep a huge scratch array forever
+        }
+        return new Frame.Batch(stream, records.get(0).seq(), records.get(records.size() - 1).seq(), (int) entries,
+                compression, raw, data);
+    }
+
+    /**
+     * Decompresses and decodes a batch, checking it against its header. The entries keep the
+     * record arrays as their backing bytes.
+     *
+     * @param maxRawBytes the largest decompressed size accepted (checked before allocating)
+     * @throws ProtocolException {@link ErrorCode#BAD_COMPRESSION} or {@link ErrorCode#BAD_PAYLOAD}
+     */
+    public List<Record> decode(Frame.Batch b, int maxRawBytes) {
+        byte[] raw;
+        if (b.compression() == Frame.COMPRESSION_ZSTD) {
+            if (b.rawLength() > maxRawBytes) {
+                throw new ProtocolException(ErrorCode.BAD_PAYLOAD, "BATCH announces " + b.rawLength()
+                        + " decompressed bytes, above the limit of " + maxRawBytes);
+            }
+            raw = new byte[b.rawLength()];
+            long n;
+            try {
+                n = Zstd.decompressByteArray(raw, 0, raw.length, b.data(), 0, b.data().length);
+            } catch (RuntimeException e) {
+                throw new ProtocolException(ErrorCode.BAD_COMPRESSION, "zstd data does not decompress: " + e.getMessage());
+            }
+            if (Zstd.isError(n)) {
+                throw new ProtocolException(ErrorCode.BAD_COMPRESSION, "zstd data does not decompress: " + Zstd.getErrorName(n));
+            }
+            if (n != raw.length) {
+                throw new ProtocolException(ErrorCode.BAD_COMPRESSION, "zstd data decompresses to " + n
+                        + " bytes, the frame announced " + raw.length);
+            }
+        } else {
+            raw = b.data();
+        }
+        List<Record> out = new ArrayList<>();
+        int pos = 0;
+        long entries = 0;
+        long prev = -1;
+        while (pos < raw.length) {
+            if (raw.length - pos < 4) {
+                throw new ProtocolException(ErrorCode.BAD_PAYLOAD, "BATCH data ends inside a record length");
+            }
+            int len = ((raw[pos] & 0xFF) << 24) | ((raw[pos + 1] & 0xFF) << 16) | ((raw[pos + 2] & 0xFF) << 8) | (raw[pos + 3] & 0xFF);
+            pos += 4;
+            if (len < 12 || len > raw.length - pos) {
+                throw new ProtocolException(ErrorCode.BAD_PAYLOAD, "record length " + Integer.toUnsignedString(len)
+                        + " at byte " + (pos - 4) + " is out of range");
+            }
+            byte[] rec = new byte[len];
+            System.arraycopy(raw, pos, rec, 0, len);
+            pos += len;
+            RecordCodec.Decoded d;
+            try {
+                d = decoder.decode(rec, len);
+            } catch (CorruptRecordException | RuntimeException e) {
+                throw new ProtocolException(ErrorCode.BAD_PAYLOAD, "record " + out.size() + " does not decode: " + e.getMessage());
+            }
+            if (d.seq() <= prev || d.seq() < b.firstSeq() || d.seq() > b.lastSeq()) {
+                throw new ProtocolException(ErrorCode.BAD_PAYLOAD, "record seq " + d.seq() + " is out of order or outside "
+                        + b.firstSeq() + ".." + b.lastSeq());
+            }
+            if (out.isEmpty() && d.seq() != b.firstSeq()) {
+                throw new ProtocolException(ErrorCode.BAD_PAYLOAD, "first record seq " + d.seq() + " is not first_seq " + b.firstSeq());
+            }
+            prev = d.seq();
+            entries += d.entries().size();
+            out.add(new Record(d.seq(), d.sourceId(), d.entries()));
+        }
+        if (out.isEmpty()) {
+            throw new ProtocolException(ErrorCode.BAD_PAYLOAD, "BATCH holds no record");
+        }
+        if (prev != b.lastSeq()) {
+            throw new ProtocolException(ErrorCode.BAD_PAYLOAD, "last record seq " + prev + " is not last_seq " + b.lastSeq());
+        }
+        if (entries != b.entries()) {
+            throw new ProtocolException(ErrorCode.BAD_PAYLOAD, "BATCH announces " + b.entries() + " entries, its records hold " + entries);
+        }
+        return out;
+    }
+}
