@@ -17,4 +17,16 @@ public interface SinkFactory<C> {
     C parse(ConfigMap cfg);
 
     Sink create(String id, C config, NodeInfo node) throws Exception;
+
+    /**
+     * {@code hakobu check --online}: checks that the sink can reach and write its destination
+     * (credentials, bucket, permissions) without delivering entries (a probe it removes again is fine).
+     *
+     * @return a one-line description of what was checked, or null when this sink type has
+     *     nothing to check online (the default)
+     * @throws Exception describing why the destination cannot be used
+     */
+    default String checkOnline(String id, C config, NodeInfo node) throws Exception {
+        return null;
+    }
 }

@@ -1,6 +1,7 @@
 package io.hakobu.daemon.cli;
 
 import io.hakobu.core.config.ConfigProblems;
+import io.hakobu.core.pipeline.NodeInfo;
 import io.hakobu.daemon.config.HakobuConfig;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -13,6 +14,10 @@ final class CheckCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, required = true, description = "configuration file (YAML)")
     Path config;
 
+    @Option(names = "--online", description = "also check that each sink can reach and write its destination"
+            + " (e.g. S3 credentials and bucket); exit 1 if one cannot")
+    boolean online;
+
     @Override
     public Integer call() {
         ConfigProblems problems = new ConfigProblems();
@@ -24,6 +29,29 @@ final class CheckCommand implements Callable<Integer> {
         }
         System.out.println(config + ": ok (node " + cfg.nodeName() + ", " + cfg.sources().size() + " sources, "
                 + cfg.sinks().size() + " sinks)");
+        return online ? checkOnline(cfg) : 0;
+    }
+
+    /** Asks every sink's factory to check its destination; one line per sink that has one. */
+    private int checkOnline(HakobuConfig cfg) {
+        NodeInfo node = new NodeInfo(cfg.nodeName(), cfg.dataDir());
+        int failed = 0;
+        for (HakobuConfig.SinkSpec s : cfg.sinks().values()) {
+            try {
+                String result = s.factory().checkOnline(s.id(), s.config(), node);
+                if (result != null) {
+                    System.out.println("sinks." + s.id() + ": online: " + result);
+                }
+            } catch (Exception e) {
+                failed++;
+                System.out.println("sinks." + s.id() + ": online: FAILED: " + e);
+            }
+        }
+        if (failed > 0) {
+            System.out.println(failed + (failed == 1 ? " sink" : " sinks") + " cannot reach " + (failed == 1 ? "its" : "their")
+                    + " destination");
+            return 1;
+        }
         return 0;
     }
 }

@@ -28,9 +28,10 @@ import java.util.Map;
  * later re-sends entries from before the last time the stream was written: by then the source
  * has long since been acknowledged and moved its checkpoint on.
  *
- * <p>Not thread-safe: used from the sink's runner thread only.
+ * <p>Not thread-safe: used from the sink's runner thread only. Public for the s3 sink, which
+ * skips re-sent entries the same way.
  */
-final class StreamWatermarks {
+public final class StreamWatermarks {
     private record Key(String source, String stream) {
     }
 
@@ -48,7 +49,7 @@ final class StreamWatermarks {
     }
 
     /** What {@link #forEach} reports: one stream and its committed position. */
-    interface Visitor {
+    public interface Visitor {
         void visit(String source, String stream, long position);
     }
 
@@ -61,7 +62,7 @@ final class StreamWatermarks {
     private String lastStream;
     private Mark lastMark;
 
-    StreamWatermarks(int maxStreams) {
+    public StreamWatermarks(int maxStreams) {
         if (maxStreams < 1) {
             throw new IllegalArgumentException("maxStreams < 1");
         }
@@ -72,7 +73,7 @@ final class StreamWatermarks {
      * True when {@code entry}, from source {@code sourceId}, was already written (committed) or is
      * already part of the write in progress; otherwise records it as pending and returns false.
      */
-    boolean isDuplicate(String sourceId, LogEntry entry) {
+    public boolean isDuplicate(String sourceId, LogEntry entry) {
         String stream = entry.stream();
         long position = entry.position();
         if (stream == null || position < 0) {
@@ -100,7 +101,7 @@ final class StreamWatermarks {
     }
 
     /** The write succeeded: pending marks become committed; then forgets the oldest streams beyond the bound. */
-    void commit() {
+    public void commit() {
         for (Mark m : inWrite) {
             m.committed = Math.max(m.committed, m.pending);
             m.inWrite = false;
@@ -114,7 +115,7 @@ final class StreamWatermarks {
     }
 
     /** The write failed: forgets the pending marks (streams first seen in it are removed). */
-    void rollback() {
+    public void rollback() {
         for (Mark m : inWrite) {
             m.inWrite = false;
             if (m.committed < 0) {
@@ -126,7 +127,7 @@ final class StreamWatermarks {
     }
 
     /** Sets a committed watermark read from a checkpoint; call in the saved order (oldest first). */
-    void restore(String sourceId, String stream, long position) {
+    public void restore(String sourceId, String stream, long position) {
         Mark m = marks.computeIfAbsent(new Key(sourceId, stream), Mark::new);
         m.committed = Math.max(m.committed, position);
         forgetCache();
@@ -142,12 +143,12 @@ final class StreamWatermarks {
         return m == null ? -1 : m.committed;
     }
 
-    int size() {
+    public int size() {
         return marks.size();
     }
 
     /** Visits every stream with a committed watermark, least recently written first. */
-    void forEach(Visitor v) {
+    public void forEach(Visitor v) {
         for (Map.Entry<Key, Mark> e : marks.entrySet()) {
             Mark m = e.getValue();
             if (m.committed >= 0) {
