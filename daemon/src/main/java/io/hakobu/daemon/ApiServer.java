@@ -16,8 +16,10 @@ import java.util.List;
 import java.util.concurrent.Executors;
 
 /**
- * The node's HTTP API ({@code api.listen}): {@code GET /health} (200, or 503 with the failed
- * components), {@code /metrics} (Prometheus text) and {@code /status} (JSON per component).
+ * The node's HTTP API ({@code api.listen}): {@code GET /health} (200; 503 "failing" with the failed
+ * components, or 503 "degraded" with components that run but cannot make progress: a buffer that
+ * cannot write, a sink whose writes fail and are being retried), {@code /metrics} (Prometheus text)
+ * and {@code /status} (JSON per component).
  * One small thread; it never touches the data path.
  */
 final class ApiServer {
@@ -54,6 +56,11 @@ final class ApiServer {
                     failed.addObject().put("component_id", c.id()).put("reason", String.valueOf(c.lastError()));
                 } else if (c.condition() != null) {
                     degraded.addObject().put("component_id", c.id()).put("reason", c.condition());
+                } else if (c.kind() == ComponentStatus.Kind.SINK && c.state() == ComponentStatus.State.RUNNING
+                        && c.lastError() != null) {
+                    // a sink retrying failed writes (unreachable server, access denied, missing bucket):
+                    // it keeps running and keeps the data in its buffer, but someone should look
+                    degraded.addObject().put("component_id", c.id()).put("reason", c.lastError());
                 }
             }
             ObjectNode body = JSON.createObjectNode();

@@ -384,6 +384,10 @@ class S3CrashTest {
                     .build(), HttpResponse.BodyHandlers.ofString()).body();
             assertTrue(metrics.contains("hakobu_upload_errors_total{component_id=\"archive\",component_type=\"s3\","
                     + "reason=\"no_such_bucket\"}"), metrics);
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + apiPort
+                    + "/health")).GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(503, health.statusCode(), health.body());
+            assertTrue(health.body().contains("degraded") && health.body().contains("no_such_bucket"), health.body());
 
             // the operator creates the bucket: delivery resumes by itself, nothing lost
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri("/" + bucket))

@@ -11,6 +11,9 @@ import io.hakobu.daemon.config.HakobuConfig;
 import io.hakobu.daemon.config.YamlConfigLoader;
 import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.util.zip.GZIPInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -28,9 +31,10 @@ import java.util.stream.Stream;
  * {@code hakobu demo}: a whole agent-to-archive run on one machine with no server. A writer thread
  * appends sample nginx LTSV and JSON application lines to two files while the agent role tails them
  * and forwards them over the native protocol on loopback to the aggregator role, which writes them
- * into an archive laid out as {@code archive/dt=YYYY-MM-DD/hour=HH/host=<host>/<source>.ndjson},
- * the layout the S3 sink uses. Every line carries a sequence number; the summary counts what was
- * written, archived, lost and duplicated.
+ * into an archive with the S3 sink pointed at a local directory: gzip'd NDJSON objects and their
+ * manifests under {@code archive/dt=YYYY-MM-DD/hour=HH/host=<host>/<source>-<time>-<id>.ndjson.gz},
+ * the keys an S3 bucket would get. Every line carries a sequence number; the summary counts what
+ * was written, archived, lost and duplicated.
  */
 public final class Demo {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -100,12 +104,17 @@ public final class Demo {
                 "    inputs: [nginx, app]",
                 "    endpoints: [\"127.0.0.1:" + port + "\"]",
                 "    compression: zstd",
-                "  # aggregator role: archive what the agents send",
+                "  # aggregator role: archive what the agents send, with the S3 sink's own code writing",
+                "  # to a local directory (endpoint: file:///...) instead of a bucket: the same keys,",
+                "  # objects and manifests an S3 bucket would get",
                 "  archive:",
-                "    type: file",
+                "    type: s3",
                 "    inputs: [from_agents]",
-                "    path: \"" + archive + "/dt={date}/hour={hour}/host={_HOSTNAME}/{_SOURCE}.ndjson\"",
-                "    encoding: ndjson",
+                "    endpoint: \"" + archive.toAbsolutePath().toUri() + "\"",
+                "    key: \"dt={date}/hour={hour}/host={host}/{source}\"",
+                "    compression: gzip",
+                "    batch: {max_bytes: 16MiB, timeout: 2s}",
+                "    close_timeout: 30s",
                 "");
         Path configFile = dir.resolve("hakobu-demo.yaml");
         Files.writeString(configFile, yaml);
@@ -130,7 +139,7 @@ public final class Demo {
         long lastPrint = 0;
         long doneAt = 0;
         while (System.nanoTime() < deadline) {
-            archived = daemon.metrics().component("archive", "file").count("events_delivered_total");
+            archived = daemon.metrics().component("archive", "s3").count("events_delivered_total");
             long now = System.nanoTime();
             if (now - lastPrint > 500_000_000L) {
                 double secs = (now - t0) / 1e9;
@@ -206,7 +215,15 @@ public final class Demo {
             files = s.filter(Files::isRegularFile).sorted().toList();
         }
         for (Path f : files) {
-            try (BufferedReader r = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
+            String name = f.getFileName().toString();
+            if (!name.endsWith(".ndjson") && !name.endsWith(".ndjson.gz")) {
+                continue; // manifests
+            }
+            InputStream in = Files.newInputStream(f);
+            if (name.endsWith(".gz")) {
+                in = new GZIPInputStream(in, 1 << 16); // reads every gzip member of the object
+            }
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16)) {
                 String line;
                 while ((line = r.readLine()) != null) {
                     total++;

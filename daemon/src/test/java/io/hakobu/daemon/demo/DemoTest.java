@@ -38,10 +38,22 @@ class DemoTest {
         }
         String today = LocalDate.now(ZoneOffset.UTC).toString();
         assertTrue(files.stream().allMatch(p -> dir.resolve("archive").relativize(p).toString()
-                .matches("dt=\\d{4}-\\d{2}-\\d{2}/hour=\\d{2}/host=[^/]+/(nginx|app)\\.ndjson")), files::toString);
+                .matches("dt=\\d{4}-\\d{2}-\\d{2}/hour=\\d{2}/host=[^/]+/(nginx|app)-\\d{8}T\\d{6}Z-[0-9a-f]{16}"
+                        + "\\.ndjson\\.gz(\\.manifest\\.json)?")), files::toString);
         assertTrue(files.stream().anyMatch(p -> p.toString().contains("dt=" + today)
                 || p.toString().contains("dt=" + LocalDate.now(ZoneOffset.UTC).minusDays(1))), files::toString);
-        assertTrue(files.stream().anyMatch(p -> p.endsWith("nginx.ndjson")));
-        assertTrue(files.stream().anyMatch(p -> p.endsWith("app.ndjson")));
+        assertTrue(files.stream().anyMatch(p -> p.getFileName().toString().matches("nginx-.*\\.ndjson\\.gz")), files::toString);
+        assertTrue(files.stream().anyMatch(p -> p.getFileName().toString().matches("app-.*\\.ndjson\\.gz")), files::toString);
+        // every object has its manifest, and the manifests count what the objects hold
+        long objects = files.stream().filter(p -> p.toString().endsWith(".ndjson.gz")).count();
+        long manifests = files.stream().filter(p -> p.toString().endsWith(".manifest.json")).count();
+        assertEquals(objects, manifests, files::toString);
+        long entries = 0;
+        for (Path m : files) {
+            if (m.toString().endsWith(".manifest.json")) {
+                entries += new com.fasterxml.jackson.databind.ObjectMapper().readTree(m.toFile()).path("entries").asLong();
+            }
+        }
+        assertEquals(30_000, entries, "manifest entry counts");
     }
 }
