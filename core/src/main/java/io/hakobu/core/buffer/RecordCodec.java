@@ -53,6 +53,13 @@ public final class RecordCodec {
     static final int COUNT_OFFSET = 8;
 
     private String[] names = new String[32];
+    /**
+     * Encoding fast path: the previous entry's field names and their table indexes, by position.
+     * Entries from one parser repeat the same interned names in the same order, so most lookups
+     * are one identity comparison instead of a scan of the table.
+     */
+    private String[] lastNames = new String[32];
+    private int[] lastRefs = new int[32];
     private int nameCount;
     private String[] streams = new String[4];
     private int streamCount;
@@ -102,16 +109,27 @@ public final class RecordCodec {
         byte[] backing = e.backing();
         for (int i = 0; i < n; i++) {
             String name = e.name(i);
-            int k = indexOf(names, nameCount, name);
-            if (k >= 0) {
-                writeVarLong(out, k + 1);
+            if (i < lastNames.length && lastNames[i] == name) {
+                writeVarLong(out, lastRefs[i] + 1); // the common case: same name at the same place
             } else {
-                if (nameCount == names.length) {
-                    names = Arrays.copyOf(names, nameCount * 2);
+                int k = indexOf(names, nameCount, name);
+                if (k >= 0) {
+                    writeVarLong(out, k + 1);
+                } else {
+                    if (nameCount == names.length) {
+                        names = Arrays.copyOf(names, nameCount * 2);
+                    }
+                    k = nameCount++;
+                    names[k] = name;
+                    writeVarLong(out, nameCount); // one past the table: a new name follows
+                    writeString(out, name);
                 }
-                names[nameCount++] = name;
-                writeVarLong(out, nameCount);
-                writeString(out, name);
+                if (i >= lastNames.length) {
+                    lastNames = Arrays.copyOf(lastNames, Math.max(i + 1, lastNames.length * 2));
+                    lastRefs = Arrays.copyOf(lastRefs, lastNames.length);
+                }
+                lastNames[i] = name;
+                lastRefs[i] = k;
             }
             if (e.isSlice(i)) {
                 int len = e.sliceLength(i);
@@ -288,6 +306,7 @@ public final class RecordCodec {
     }
 
     private void resetTables() {
+        Arrays.fill(lastNames, null); // its indexes are into this record's table
         Arrays.fill(names, 0, nameCount, null);
         Arrays.fill(streams, 0, streamCount, null);
         nameCount = 0;

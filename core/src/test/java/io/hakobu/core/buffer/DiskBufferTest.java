@@ -106,6 +106,31 @@ class DiskBufferTest {
     }
 
     @Test
+    void entriesWithDifferentFieldOrdersShareOneRecord() throws Exception {
+        List<LogEntry> in = new ArrayList<>();
+        String[][] shapes = {{"a", "b", "c"}, {"b", "a", "d"}, {"a", "b", "c"}, {"d"}, {"a", "b", "c", "e", "a"}};
+        for (int r = 0; r < 3; r++) {
+            for (String[] shape : shapes) {
+                LogEntry e = new LogEntry();
+                for (int i = 0; i < shape.length; i++) {
+                    e.add(shape[i], shape[i] + i + "/" + r);
+                }
+                in.add(e);
+            }
+        }
+        RecordCodec codec = new RecordCodec();
+        for (int round = 0; round < 2; round++) { // the second record starts with fresh tables
+            ByteBuilder out = new ByteBuilder();
+            codec.encode(round, "src", in, 0, in.size(), out);
+            List<LogEntry> back = codec.decode(out.toByteArray(), out.length()).entries();
+            assertEquals(in.size(), back.size());
+            for (int k = 0; k < in.size(); k++) {
+                assertEquals(in.get(k).toString(), back.get(k).toString(), "entry " + k);
+            }
+        }
+    }
+
+    @Test
     void valuesNestedTooDeepAreKeptAsTextNotAFailure() throws Exception {
         Object v = "leaf";
         for (int i = 0; i < 200; i++) {
