@@ -189,9 +189,19 @@ class ProtocolProcessTest {
             // What the first had made durable and acknowledged, but not yet written to its sink, is
             // in its disk buffer: it is delivered when the first comes back (the agent stays with
             // the second: failover does not switch back on its own).
-            try (HakobuProcess a2 = HakobuProcess.start(dir.resolve("agg-a.log"), "run", "-c", aCfg.toString())) {
+            Path a2Log = dir.resolve("agg-a2.log");
+            try (HakobuProcess a2 = HakobuProcess.start(a2Log, "run", "-c", aCfg.toString())) {
                 Await.until(Duration.ofSeconds(120), "every line at one of the aggregators",
                         () -> count(List.of(outA, outB), LINES)[0] == 0);
+                // let the restarted aggregator finish starting before SIGTERM (before its handler is
+                // installed the JVM would exit with 143 instead of stopping gracefully)
+                Await.until(Duration.ofSeconds(60), "the restarted aggregator to start", () -> {
+                    try {
+                        return Files.exists(a2Log) && Files.readString(a2Log).contains("event=started");
+                    } catch (IOException e) {
+                        return false;
+                    }
+                });
                 assertEquals(0, agent.terminate(60), "agent exit code; log " + agentLog);
                 assertEquals(0, b.terminate(60), "aggregator b exit code");
                 assertEquals(0, a2.terminate(60), "aggregator a exit code");
