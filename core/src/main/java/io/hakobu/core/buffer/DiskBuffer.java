@@ -9,7 +9,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -918,24 +917,6 @@ public final class DiskBuffer implements Closeable {
             ch.force(true);
         } catch (IOException | UnsupportedOperationException e) {
             // some filesystems refuse directory fsync; the rename is still atomic
-        }
-    }
-
-    static boolean exists(Path p) {
-        try {
-            return Files.exists(p);
-        } catch (SecurityException e) {
-            return false;
-        }
-    }
-
-    static void deleteQuietly(Path p) {
-        try {
-            Files.deleteIfExists(p);
-        } catch (NoSuchFileException ignored) {
-            // gone already
-        } catch (IOException e) {
-            log.warn("event=buffer_delete_failed path={} error=\"{}\"", p, e.toString());
         }
     }
 }

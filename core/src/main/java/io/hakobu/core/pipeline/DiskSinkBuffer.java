@@ -72,7 +72,6 @@ final class DiskSinkBuffer implements SinkBuffer {
 
     private volatile Thread parkedReader;
     private volatile boolean writerBusy;
-    private volatile boolean writerDone;
     private volatile String condition;
     private volatile Throwable failure;
 
@@ -224,7 +223,6 @@ final class DiskSinkBuffer implements SinkBuffer {
             }
         } finally {
             writerBusy = false;
-            writerDone = true;
             LockSupport.unpark(parkedReader);
         }
     }
@@ -569,9 +567,5 @@ final class DiskSinkBuffer implements SinkBuffer {
         } catch (IOException e) {
             log.warn("sink={} event=buffer_close_failed dir={} error=\"{}\"", id, dir, e.toString());
         }
-    }
-
-    boolean writerDone() {
-        return writerDone;
     }
 }
