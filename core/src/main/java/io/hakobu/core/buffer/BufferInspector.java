@@ -53,27 +53,15 @@ public final class BufferInspector {
         }
 
         public long unackedEntries() {
-            long n = 0;
-            for (SegmentReport s : live) {
-                for (SegmentFile.RecordInfo r : s.scan().records()) {
-                    if (r.seq() > ackedSeq) {
-                        n += r.entries();
-                    }
-                }
-            }
-            return n;
+            return unacked().mapToLong(SegmentFile.RecordInfo::entries).sum();
         }
 
         public long unackedRecords() {
-            long n = 0;
-            for (SegmentReport s : live) {
-                for (SegmentFile.RecordInfo r : s.scan().records()) {
-                    if (r.seq() > ackedSeq) {
-                        n++;
-                    }
-                }
-            }
-            return n;
+            return unacked().count();
+        }
+
+        private java.util.stream.Stream<SegmentFile.RecordInfo> unacked() {
+            return live.stream().flatMap(s -> s.scan().records().stream()).filter(r -> r.seq() > ackedSeq);
         }
     }
 

@@ -176,10 +176,6 @@ public final class DiskBuffer implements Closeable {
         return recovery;
     }
 
-    public Path dir() {
-        return dir;
-    }
-
     // ---- recovery ----------------------------------------------------------------------------
 
     private Recovery recover(long acked) throws IOException {
@@ -191,10 +187,9 @@ public final class DiskBuffer implements Closeable {
         int quarantined = 0;
         long records = 0;
         long entries = 0;
-        Map.Entry<Long, Path> last = files.lastEntry();
         for (Map.Entry<Long, Path> f : files.entrySet()) {
             Path path = f.getValue();
-            boolean isLast = f == last || f.getKey().equals(last.getKey());
+            boolean isLast = f.getKey().equals(files.lastKey());
             SegmentFile.Scan scan = SegmentFile.scan(path, f.getKey());
             if (!scan.headerOk()) {
                 if (isLast && scan.records().isEmpty() && scan.size() < SegmentFile.HEADER_BYTES) {
@@ -629,11 +624,6 @@ public final class DiskBuffer implements Closeable {
         activeSyncedSize = SegmentFile.HEADER_BYTES;
     }
 
-    /** The last record handed to the OS by {@link #flush} (readable). */
-    public long writtenSeq() {
-        return writtenSeq;
-    }
-
     // ---- acknowledgements --------------------------------------------------------------------
 
     /**
@@ -657,10 +647,6 @@ public final class DiskBuffer implements Closeable {
             lastLedgerSave = now;
             saveLedger(false);
         }
-    }
-
-    public long ackedSeq() {
-        return ackedSeq;
     }
 
     private synchronized void deleteAckedSegments() {
@@ -848,10 +834,6 @@ public final class DiskBuffer implements Closeable {
 
     public int segmentCount() {
         return segments.size();
-    }
-
-    public Options options() {
-        return options;
     }
 
     /** True when every record written has been acknowledged. */

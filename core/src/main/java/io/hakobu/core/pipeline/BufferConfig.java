@@ -32,11 +32,7 @@ public record BufferConfig(Type type, long maxEvents, long maxBytes, WhenFull wh
         long segmentBytes) {
 
     public enum Type {
-        MEMORY, DISK;
-
-        public String configName() {
-            return name().toLowerCase(java.util.Locale.ROOT);
-        }
+        MEMORY, DISK
     }
 
     /**
