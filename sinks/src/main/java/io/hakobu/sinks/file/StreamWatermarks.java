@@ -115,7 +115,7 @@ public final class StreamWatermarks {
     }
 
     /** The write failed: forgets the pending marks (streams first seen in it are removed). */
-    public void rollback() {
+    void rollback() {
         for (Mark m : inWrite) {
             m.inWrite = false;
             if (m.committed < 0) {
@@ -143,7 +143,7 @@ public final class StreamWatermarks {
         return m == null ? -1 : m.committed;
     }
 
-    public int size() {
+    int size() {
         return marks.size();
     }
 

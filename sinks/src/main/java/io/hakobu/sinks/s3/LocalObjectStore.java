@@ -26,10 +26,6 @@ final class LocalObjectStore implements ObjectStore {
         this.dir = dir.toAbsolutePath().normalize();
     }
 
-    Path directory() {
-        return dir;
-    }
-
     private Path fileFor(String key) throws IOException {
         Path p = dir.resolve(key).normalize();
         if (!p.startsWith(dir) || p.equals(dir)) {

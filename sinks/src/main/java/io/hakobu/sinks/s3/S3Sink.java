@@ -153,7 +153,6 @@ final class S3Sink implements Sink {
         long firstRecord = -1;
         long lastRecord = -1;
         long openedAtMillis;
-        int frames;
         final Set<String> hosts = new TreeSet<>();
         final Set<String> sources = new TreeSet<>();
         boolean sealed;
@@ -164,8 +163,8 @@ final class S3Sink implements Sink {
         boolean recovered;
         /** The object itself is uploaded, only the manifest is missing. */
         boolean objectUploaded;
-        transient FileChannel channel;
-        transient ByteBuilder pending;
+        FileChannel channel;
+        ByteBuilder pending;
 
         ObjectState(long seq, String prefix, String key, String spoolName) {
             this.seq = seq;
@@ -545,7 +544,6 @@ final class S3Sink implements Sink {
                 pos += o.channel.write(b, pos);
             }
             o.length = pos;
-            o.frames++;
             if (o.pending.array().length > (256 << 10)) {
                 o.pending = new ByteBuilder(64 * 1024); // keep at most 256 KiB per open object between writes
             } else {
@@ -688,6 +686,7 @@ final class S3Sink implements Sink {
         int attempt = 0;
         while (!stopUploader) {
             ObjectState next;
+            boolean checkpointFailed = false;
             synchronized (lock) {
                 try {
                     sealAged(System.currentTimeMillis());
@@ -696,13 +695,15 @@ final class S3Sink implements Sink {
                     }
                 } catch (IOException | RuntimeException e) {
                     LOG.error("sink={} event=checkpoint_failed phase=seal error=\"{}\" action=retry", id, e.toString());
-                    next = null;
-                    if (!parkQuietly(TICK_NANOS)) {
-                        return;
-                    }
-                    continue;
+                    checkpointFailed = true;
                 }
-                next = sealed.peekFirst();
+                next = checkpointFailed ? null : sealed.peekFirst();
+            }
+            if (checkpointFailed) {
+                if (!parkQuietly(TICK_NANOS)) { // outside the lock: writes and close need it meanwhile
+                    return;
+                }
+                continue;
             }
             if (next == null) {
                 LockSupport.parkNanos(this, TICK_NANOS);
@@ -932,7 +933,6 @@ final class S3Sink implements Sink {
         n.put("first_record", o.firstRecord);
         n.put("last_record", o.lastRecord);
         n.put("opened_at", o.openedAtMillis);
-        n.put("frames", o.frames);
         o.hosts.forEach(n.putArray("hosts")::add);
         o.sources.forEach(n.putArray("sources")::add);
         if (o.sealed) {
@@ -963,7 +963,6 @@ final class S3Sink implements Sink {
         o.firstRecord = n.path("first_record").asLong(-1);
         o.lastRecord = n.path("last_record").asLong(-1);
         o.openedAtMillis = n.path("opened_at").asLong(System.currentTimeMillis());
-        o.frames = n.path("frames").asInt();
         n.path("hosts").forEach(h -> o.hosts.add(h.asText()));
         n.path("sources").forEach(s -> o.sources.add(s.asText()));
         if (n.has("crc32c")) {
