@@ -24,9 +24,7 @@ public final class BatchPayload {
 
     public static final int ZSTD_LEVEL = 1;
 
-    // two instances: RecordCodec.encode leaves its tables' counts set, which a decode on the same instance would misread
-    private final RecordCodec encoder = new RecordCodec();
-    private final RecordCodec decoder = new RecordCodec();
+    private final RecordCodec codec = new RecordCodec();
     private final ByteBuilder scratch = new ByteBuilder(64 * 1024);
 
     /**
@@ -46,7 +44,7 @@ public final class BatchPayload {
             prev = r.seq();
             int at = scratch.length();
             scratch.write(0).write(0).write(0).write(0); // length, patched below
-            encoder.encode(r.seq(), r.sourceId(), r.entries(), 0, r.entries().size(), scratch);
+            codec.encode(r.seq(), r.sourceId(), r.entries(), 0, r.entries().size(), scratch);
             int len = scratch.length() - at - 4;
             byte[] a = scratch.array();
             a[at] = (byte) (len >>> 24);
@@ -72,9 +70,6 @@ public final class BatchPayload {
         } else {
             data = scratch.toByteArray();
             compression = Frame.COMPRESSION_NONE;
-        }
-        if (scratch.array().length > (8 << 20)) {
-            scratch.reset(); // do not keep a huge scratch array forever
         }
         return new Frame.Batch(stream, records.get(0).seq(), records.get(records.size() - 1).seq(), (int) entries,
                 compression, raw, data);
@@ -130,7 +125,7 @@ public final class BatchPayload {
             pos += len;
             RecordCodec.Decoded d;
             try {
-                d = decoder.decode(rec, len);
+                d = codec.decode(rec, len);
             } catch (CorruptRecordException | RuntimeException e) {
                 throw new ProtocolException(ErrorCode.BAD_PAYLOAD, "record " + out.size() + " does not decode: " + e.getMessage());
             }

@@ -104,7 +104,7 @@ public final class ForwardServer implements AutoCloseable {
         }
 
         /** Stops reading from the socket (backpressure); idempotent. */
-        public void pauseReading() {
+        public synchronized void pauseReading() { // synchronized: the flag and autoRead change together
             if (!paused) {
                 paused = true;
                 channel.config().setAutoRead(false);
@@ -112,15 +112,11 @@ public final class ForwardServer implements AutoCloseable {
         }
 
         /** Resumes reading; idempotent. */
-        public void resumeReading() {
+        public synchronized void resumeReading() {
             if (paused) {
                 paused = false;
                 channel.config().setAutoRead(true);
             }
-        }
-
-        public boolean isPaused() {
-            return paused;
         }
 
         @Override
@@ -131,7 +127,6 @@ public final class ForwardServer implements AutoCloseable {
 
     private final Settings settings;
     private final Handler handler;
-    private final ComponentMetrics metrics;
     private final byte[] tokenBytes;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
@@ -150,7 +145,6 @@ public final class ForwardServer implements AutoCloseable {
     public ForwardServer(Settings settings, Handler handler, ComponentMetrics metrics) {
         this.settings = settings;
         this.handler = handler;
-        this.metrics = metrics;
         this.tokenBytes = settings.token() == null ? null : settings.token().getBytes(StandardCharsets.UTF_8);
         this.boss = Transports.group(1, "hakobu-" + settings.id() + "-accept");
         this.workers = Transports.group(Math.max(1, settings.ioThreads()), "hakobu-" + settings.id() + "-io");

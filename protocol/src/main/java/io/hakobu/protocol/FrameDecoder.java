@@ -17,8 +17,6 @@ import java.util.List;
 public final class FrameDecoder extends ByteToMessageDecoder {
     private final int maxFrameBytes;
     private boolean failed;
-    private long frames;
-    private long bytes;
 
     public FrameDecoder(int maxFrameBytes) {
         if (maxFrameBytes < FrameCodec.HEADER_BYTES) {
@@ -72,8 +70,6 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                 fail(in);
                 throw e;
             }
-            frames++;
-            bytes += FrameCodec.HEADER_BYTES + length;
             out.add(f);
         }
     }
@@ -81,15 +77,5 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     private void fail(ByteBuf in) {
         failed = true;
         in.skipBytes(in.readableBytes());
-    }
-
-    /** Frames decoded so far. */
-    public long frames() {
-        return frames;
-    }
-
-    /** Bytes of the frames decoded so far. */
-    public long bytes() {
-        return bytes;
     }
 }

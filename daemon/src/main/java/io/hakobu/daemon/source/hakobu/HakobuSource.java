@@ -243,9 +243,11 @@ final class HakobuSource implements Source, ForwardServer.Handler {
         }
         handoff.add(batch);
         if (pendingBytes.addAndGet(batch.bytes()) > config.maxPendingBytes()) {
+            // pause first, then publish: a release() that takes the connection out of the set
+            // after this point always finds it paused and resumes it
+            conn.pauseReading();
             if (paused.add(conn)) {
                 readsPaused.inc();
-                conn.pauseReading();
             }
             if (pendingBytes.get() <= config.maxPendingBytes() / 2 && paused.remove(conn)) {
                 conn.resumeReading(); // the emitter drained it meanwhile
