@@ -75,7 +75,7 @@ public final class LineEntries {
      * field arrays (about 40 bytes per field), and the metadata strings (cursor, id, timestamp).
      * Buffers bound their bytes with this, so it must not be optimistic.
      */
-    static int heapEstimate(int lineLength, int fields) {
+    public static int heapEstimate(int lineLength, int fields) {
         return 256 + lineLength + 40 * fields;
     }
 

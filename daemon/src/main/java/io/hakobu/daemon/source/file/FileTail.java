@@ -58,6 +58,7 @@ import org.slf4j.LoggerFactory;
  * <p>Used only by its source's thread, except {@link #checkpointState()} and the gauges.
  */
 final class FileTail {
+    private static final byte[] NEWLINE = {'\n'};
     private static final Logger LOG = LoggerFactory.getLogger(FileTail.class);
     private static final int READ_CHUNK = 256 * 1024;
 
@@ -677,7 +678,7 @@ final class FileTail {
             mlLen = 0;
             mlCut = false;
         } else {
-            append(new byte[] {'\n'}, 1);
+            append(NEWLINE, 1);
         }
         append(line, len);
         mlLines++;

@@ -14,6 +14,7 @@ import io.hakobu.core.pipeline.OrderedAcker;
 import io.hakobu.core.pipeline.Source;
 import io.hakobu.core.pipeline.SourceContext;
 import io.hakobu.core.telemetry.Counter;
+import io.hakobu.daemon.source.LineEntries;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -468,15 +469,14 @@ final class JournaldSource implements Source {
         }
         e.add(Fields.SOURCE, id);
         if (stream != null) {
-            String s = stream;
-            EntryId ids = this.ids.computeIfAbsent(s, k -> new EntryId(node.name(), id, k));
+            EntryId ids = this.ids.computeIfAbsent(stream, k -> new EntryId(node.name(), id, k));
             e.add(Fields.ID, ids.of(seqnum));
             e.origin(stream, seqnum);
         }
         if (e.has(Fields.TRUNCATED)) {
             truncated.inc();
         }
-        int size = 256 + rawBytes + 40 * e.size();
+        int size = LineEntries.heapEstimate(rawBytes, e.size());
         e.sizeEstimate(size);
         batch.add(e);
         batchBytes += size;

@@ -131,8 +131,4 @@ final class Handoff {
     long pendingBytes() {
         return pendingBytes.get();
     }
-
-    int pausedConnections() {
-        return paused.size();
-    }
 }

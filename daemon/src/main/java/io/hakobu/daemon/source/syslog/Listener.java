@@ -35,8 +35,4 @@ final class Listener {
         this.messages = metrics.counter("messages_received_total", "transport", transport);
         this.bytes = metrics.counter("bytes_received_total", "transport", transport);
     }
-
-    SyslogSourceConfig.Transport transport() {
-        return config.transport();
-    }
 }

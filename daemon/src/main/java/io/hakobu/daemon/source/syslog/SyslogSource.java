@@ -9,6 +9,7 @@ import io.hakobu.core.pipeline.NodeInfo;
 import io.hakobu.core.pipeline.Source;
 import io.hakobu.core.pipeline.SourceContext;
 import io.hakobu.core.telemetry.Counter;
+import io.hakobu.daemon.source.LineEntries;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -207,7 +208,7 @@ final class SyslogSource implements Source {
         e.add(Fields.ID, l.ids.of(position));
         e.origin(l.stream, position);
         lastSize = e.size();
-        e.sizeEstimate(256 + msg.length + 40 * e.size());
+        e.sizeEstimate(LineEntries.heapEstimate(msg.length, e.size()));
         return e;
     }
 

@@ -20,29 +20,23 @@ public record SyslogSourceConfig(List<Listen> listen, int maxMessageBytes, long 
 
     /** The transports, by their scheme in {@code listen}. */
     public enum Transport {
-        UDP("udp", false, false),
-        TCP("tcp", true, false),
+        UDP("udp", false),
+        TCP("tcp", false),
         /** Unix domain datagram socket, {@code /dev/log} style. */
-        UNIX("unix", false, true),
+        UNIX("unix", true),
         /** Unix domain stream socket. */
-        UNIX_STREAM("unix-stream", true, true);
+        UNIX_STREAM("unix-stream", true);
 
         final String scheme;
-        final boolean stream;
         final boolean local;
 
-        Transport(String scheme, boolean stream, boolean local) {
+        Transport(String scheme, boolean local) {
             this.scheme = scheme;
-            this.stream = stream;
             this.local = local;
         }
 
         public String scheme() {
             return scheme;
-        }
-
-        public boolean isStream() {
-            return stream;
         }
 
         static Transport ofScheme(String scheme) {
