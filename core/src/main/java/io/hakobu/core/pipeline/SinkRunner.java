@@ -5,6 +5,7 @@ import io.hakobu.core.pipeline.ComponentStatus.Kind;
 import io.hakobu.core.pipeline.ComponentStatus.State;
 import io.hakobu.core.telemetry.ComponentMetrics;
 import io.hakobu.core.telemetry.Counter;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -22,10 +23,13 @@ import org.slf4j.LoggerFactory;
  * Owns one sink: its buffer, its thread ({@code hakobu-sink-<id>}) and its retries.
  *
  * <p>The runner thread calls {@link Sink#start}, then loops: take up to {@link #MAX_WRITE_BATCHES}
- * batches (about {@link #MAX_WRITE_BYTES}) from the buffer, {@link Sink#write} them, wait for the
- * stage, complete every batch's share with the final status, or retry the same list with
- * exponential backoff and jitter while the status is {@code ERRORED}. Once the pipeline drains,
- * it exits when the buffer is empty (or the deadline passed) and calls {@link Sink#close}.
+ * batches (about {@link #MAX_WRITE_BYTES}) from the buffer (waiting up to the sink's linger for
+ * more when little is there), {@link Sink#write} them, and while the sink's {@link WritePolicy}
+ * allows another write in flight, go on taking and writing. Completed writes are applied in write
+ * order: every batch's share is completed with the final status; a write that returned
+ * {@code ERRORED} (or failed) is retried alone, with exponential backoff and jitter, once nothing
+ * else is in flight, until it resolves. Once the pipeline drains, it exits when the buffer is empty
+ * and nothing is in flight (or the deadline passed) and calls {@link Sink#close}.
  *
  * <p>Producers ({@link SourceRunner}s) only call {@link #accept(Batch, SourceRunner)}.
  */
@@ -194,87 +198,189 @@ final class SinkRunner implements SinkContext, Runnable {
         }
     }
 
+    /** One write handed to the sink: its batches and, once the stage completed, its outcome. */
+    private static final class Write {
+        final List<Batch> batches;
+        final CompletableFuture<DeliveryStatus> result = new CompletableFuture<>();
+
+        Write(List<Batch> batches) {
+            this.batches = batches;
+        }
+    }
+
+    /** The outcome of a completed write: a final status, or why it must be retried. */
+    private record Outcome(DeliveryStatus status, String error, Throwable cause) {
+    }
+
     private void loop() {
+        WritePolicy policy = sink.writePolicy();
+        if (policy == null) {
+            policy = WritePolicy.SERIAL;
+        }
+        ArrayDeque<Write> inFlight = new ArrayDeque<>();
         List<Batch> taken = new ArrayList<>();
         for (;;) {
-            if (shutdown.isDraining() && (queue.isEmpty() || shutdown.deadlinePassed(System.nanoTime()))) {
-                drained = queue.isEmpty();
-                if (!drained) {
-                    log.warn("sink={} status=abandoned reason=shutdown_deadline queued_events={}", id, queue.entries());
+            // apply finished writes, strictly in write order
+            Write head;
+            while ((head = inFlight.peekFirst()) != null && head.result.isDone()) {
+                inFlight.pollFirst();
+                Outcome o = outcome(head.result);
+                if (o.error() == null) {
+                    resolve(head.batches, o.status());
+                } else if (!recover(head.batches, o, inFlight)) {
+                    abandon(inFlight);
+                    return;
                 }
-                return;
             }
-            busy = true; // before the drain: see isIdle()
-            if (queue.drainTo(taken, MAX_WRITE_BATCHES, MAX_WRITE_BYTES) == 0) {
-                busy = false;
-                if (shutdown.isDraining()) {
-                    // a producer is between its reservation and its enqueue, or a disk buffer's
-                    // writer is finishing its last group
-                    queue.awaitNotEmpty(1, TimeUnit.MILLISECONDS);
-                } else {
-                    queue.awaitNotEmpty(MAX_PARK_NANOS, TimeUnit.NANOSECONDS);
+            busy = !inFlight.isEmpty();
+            if (shutdown.isDraining()) {
+                boolean late = shutdown.deadlinePassed(System.nanoTime());
+                if (inFlight.isEmpty() && (queue.isEmpty() || late)) {
+                    drained = queue.isEmpty();
+                    if (!drained) {
+                        abandon(inFlight);
+                    }
+                    return;
                 }
-                continue;
+                if (late) {
+                    abandon(inFlight); // writes in flight and what is queued stay unacknowledged
+                    return;
+                }
             }
-            boolean resolved = deliver(Collections.unmodifiableList(new ArrayList<>(taken)));
-            taken.clear();
-            busy = false;
-            if (!resolved) {
-                log.warn("sink={} status=abandoned reason=shutdown_deadline queued_events={}", id, queue.entries());
-                return; // deadline passed; the write and what is queued stay unacknowledged
+            boolean room = inFlight.size() < policy.maxInFlight();
+            if (room) {
+                busy = true; // before the drain: see isIdle()
+                if (queue.drainTo(taken, MAX_WRITE_BATCHES, MAX_WRITE_BYTES) > 0) {
+                    if (policy.lingerNanos() > 0) {
+                        linger(taken, policy);
+                    }
+                    inFlight.addLast(issue(Collections.unmodifiableList(new ArrayList<>(taken))));
+                    taken.clear();
+                    continue;
+                }
+                busy = !inFlight.isEmpty();
+            }
+            // park until a write completes (its callback unparks us) or, with room, data arrives
+            long park = MAX_PARK_NANOS;
+            if (shutdown.isDraining()) {
+                park = Math.max(1, Math.min(TimeUnit.MILLISECONDS.toNanos(1), shutdown.remainingNanos(System.nanoTime())));
+            }
+            if (room) {
+                // while draining: a producer is between its reservation and its enqueue, or a disk
+                // buffer's writer is finishing its last group
+                queue.awaitNotEmpty(park, TimeUnit.NANOSECONDS);
+            } else {
+                LockSupport.parkNanos(this, park);
             }
         }
     }
 
+    /** Tops up a small drain for up to the policy's linger (not once the pipeline stops). */
+    private void linger(List<Batch> taken, WritePolicy policy) {
+        long bytes = 0;
+        for (Batch b : taken) {
+            bytes += b.bytes();
+        }
+        long until = System.nanoTime() + policy.lingerNanos();
+        while (bytes < policy.lingerBytes() && taken.size() < MAX_WRITE_BATCHES && bytes < MAX_WRITE_BYTES && !shutdown.isStopping()) {
+            long left = until - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            if (!queue.awaitNotEmpty(left, TimeUnit.NANOSECONDS)) {
+                continue; // woken by a completing write, or the time is up: re-check
+            }
+            int before = taken.size();
+            queue.drainTo(taken, MAX_WRITE_BATCHES - taken.size(), MAX_WRITE_BYTES - bytes);
+            for (int i = before; i < taken.size(); i++) {
+                bytes += taken.get(i).bytes();
+            }
+        }
+    }
+
+    /** Hands {@code batches} to the sink; a write that throws is a completed, failed write. */
+    private Write issue(List<Batch> batches) {
+        Write w = new Write(batches);
+        try {
+            CompletionStage<DeliveryStatus> stage = sink.write(batches);
+            if (stage == null) {
+                throw new IllegalStateException("write returned null");
+            }
+            stage.whenComplete((s, e) -> {
+                if (e != null) {
+                    w.result.completeExceptionally(e);
+                } else {
+                    w.result.complete(s);
+                }
+                LockSupport.unpark(thread);
+            });
+        } catch (Throwable e) {
+            if (e instanceof VirtualMachineError) {
+                throw (VirtualMachineError) e;
+            }
+            w.result.completeExceptionally(e);
+        }
+        return w;
+    }
+
+    private static Outcome outcome(CompletableFuture<DeliveryStatus> done) {
+        try {
+            DeliveryStatus status = done.get();
+            if (status == null) {
+                return new Outcome(null, "write completed with a null status", null);
+            }
+            return status == DeliveryStatus.ERRORED ? new Outcome(null, "write returned ERRORED", null) : new Outcome(status, null, null);
+        } catch (Throwable e) {
+            if (e instanceof VirtualMachineError) {
+                throw (VirtualMachineError) e;
+            }
+            Throwable cause = unwrap(e);
+            return new Outcome(null, cause.toString(), cause);
+        }
+    }
+
     /**
-     * Writes {@code batches} until the sink returns a final status, retrying {@code ERRORED} and
-     * exceptions with backoff.
+     * A write failed: wait until nothing else is in flight (later results stay queued in
+     * {@code inFlight}), then write these batches alone with backoff until they resolve.
      *
      * @return true when the batches were resolved; false when the shutdown deadline passed first
      */
-    private boolean deliver(List<Batch> batches) {
+    private boolean recover(List<Batch> batches, Outcome failed, ArrayDeque<Write> inFlight) {
+        for (Write w : inFlight) {
+            if (awaitStage(w.result) == null) {
+                return false;
+            }
+        }
+        Outcome o = failed;
         int attempt = 0;
         for (;;) {
-            DeliveryStatus status;
-            String error;
-            Throwable cause = null;
-            try {
-                CompletionStage<DeliveryStatus> stage = sink.write(batches);
-                if (stage == null) {
-                    throw new IllegalStateException("write returned null");
-                }
-                CompletableFuture<DeliveryStatus> done = awaitStage(stage);
-                if (done == null) {
-                    return false; // deadline passed while the write was in flight
-                }
-                status = done.get();
-                error = status == null ? "write completed with a null status"
-                        : status == DeliveryStatus.ERRORED ? "write returned ERRORED" : null;
-            } catch (Throwable e) {
-                if (e instanceof VirtualMachineError) {
-                    throw (VirtualMachineError) e;
-                }
-                cause = unwrap(e);
-                status = null;
-                error = cause.toString();
-            }
-            if (error == null) {
-                resolve(batches, status);
-                return true;
-            }
             attempt++;
             retries.inc();
-            lastError = error;
+            lastError = o.error();
             long backoffMillis = backoffMillis(attempt, minBackoffMillis, maxBackoffMillis, ThreadLocalRandom.current().nextDouble());
             log.warn("sink={} status=retry attempt={} backoff_ms={} batches={} events={} error=\"{}\"",
-                    id, attempt, backoffMillis, batches.size(), countEvents(batches), error);
-            if (cause != null && log.isDebugEnabled()) {
-                log.debug("sink={} status=retry attempt={} stack trace follows", id, attempt, cause);
+                    id, attempt, backoffMillis, batches.size(), countEvents(batches), o.error());
+            if (o.cause() != null && log.isDebugEnabled()) {
+                log.debug("sink={} status=retry attempt={} stack trace follows", id, attempt, o.cause());
             }
             if (!sleep(backoffMillis)) {
                 return false;
             }
+            Write again = issue(batches);
+            if (awaitStage(again.result) == null) {
+                return false; // deadline passed while the write was in flight
+            }
+            o = outcome(again.result);
+            if (o.error() == null) {
+                resolve(batches, o.status());
+                return true;
+            }
         }
+    }
+
+    private void abandon(ArrayDeque<Write> inFlight) {
+        log.warn("sink={} status=abandoned reason=shutdown_deadline queued_events={} writes_in_flight={}", id, queue.entries(),
+                inFlight.size());
     }
 
     /**
@@ -412,7 +518,19 @@ final class SinkRunner implements SinkContext, Runnable {
             return new ComponentStatus(id, Kind.SINK, type, State.FAILED, "buffer failed: " + broken, queue.entries(),
                     queue.bytes(), queue.condition());
         }
-        return new ComponentStatus(id, Kind.SINK, type, state, lastError, queue.entries(), queue.bytes(), queue.condition());
+        String error = lastError;
+        if (error == null && state == State.RUNNING) {
+            error = sinkProblem();
+        }
+        return new ComponentStatus(id, Kind.SINK, type, state, error, queue.entries(), queue.bytes(), queue.condition());
+    }
+
+    private String sinkProblem() {
+        try {
+            return sink.problem();
+        } catch (RuntimeException e) {
+            return "problem() failed: " + e;
+        }
     }
 
     // ---- helpers -----------------------------------------------------------------------------

@@ -84,6 +84,8 @@ final class PipelineFixtures {
         final CountDownLatch closed = new CountDownLatch(1);
         volatile Thread startThread;
         volatile Thread closeThread;
+        volatile WritePolicy policy = WritePolicy.SERIAL;
+        volatile String problem;
 
         ScriptedSink(String name, Queue<String> events, Function<List<Batch>, CompletionStage<DeliveryStatus>> responder) {
             this.name = name;
@@ -99,6 +101,16 @@ final class PipelineFixtures {
         public void start(SinkContext ctx) {
             startThread = Thread.currentThread();
             events.add(name + ".start");
+        }
+
+        @Override
+        public WritePolicy writePolicy() {
+            return policy;
+        }
+
+        @Override
+        public String problem() {
+            return problem;
         }
 
         @Override
