@@ -28,21 +28,25 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The agent end: keeps one connection to one of its endpoints, sends BATCH frames with at most
  * {@code window} of them unacknowledged, and completes a {@link #send} when the aggregator
- * acknowledged every frame of it. A lost connection (refused, reset, ERROR frame, heartbeat
- * timeout) is replaced, after exponential backoff with jitter once every endpoint failed in a row,
- * and everything not yet acknowledged is sent again: the aggregator drops what it already
- * committed, so this is safe.
+ * acknowledged every frame of it. Several sends may be outstanding: their frames queue in send
+ * order and go out in that order. A lost connection (refused, reset, ERROR frame, heartbeat
+ * timeout, no acknowledgement for {@code ack_timeout}) is replaced, after exponential backoff with
+ * jitter once every endpoint failed in a row, and everything not yet acknowledged is sent again,
+ * in order: the aggregator drops what it already committed, so this is safe. A send therefore
+ * never fails while the client is open; it completes exceptionally only when the client closes.
+ * While frames wait longer than {@code ack_timeout}, {@link #problem()} says why.
  *
  * <p>Endpoints: {@code failover} tries them in order from the first and stays on the one that
- * works until it fails; {@code round_robin} moves to the next endpoint for every new connection
- * (starting at a random one, so a fleet spreads).
+ * works until it fails; after {@code failback} on a later endpoint it returns to the first one,
+ * switching only once every frame sent is acknowledged (so no batch is left at two aggregators).
+ * {@code round_robin} moves to the next endpoint for every new connection (starting at a random
+ * one, so a fleet spreads).
  *
  * <p>Thread contract: {@link #send}, {@link #start}, {@link #close} from any thread; all state
  * lives on the client's one event loop thread.
@@ -61,7 +65,7 @@ public final class ForwardClient implements AutoCloseable {
 
     public record Settings(String id, String nodeName, List<Endpoint> endpoints, Strategy strategy, String token, SslContext ssl,
             boolean zstd, int window, long connectTimeoutMillis, long heartbeatIntervalMillis, long heartbeatTimeoutMillis,
-            long backoffMinMillis, long backoffMaxMillis, long ackTimeoutMillis) {
+            long backoffMinMillis, long backoffMaxMillis, long ackTimeoutMillis, long failbackMillis) {
         public Settings {
             Objects.requireNonNull(id, "id");
             Objects.requireNonNull(nodeName, "nodeName");
@@ -72,12 +76,25 @@ public final class ForwardClient implements AutoCloseable {
         }
     }
 
+    /** One {@link #send}: completes when its last frame is acknowledged. */
+    private static final class Send {
+        final CompletableFuture<Void> done;
+        int unacked;
+
+        Send(CompletableFuture<Void> done, int frames) {
+            this.done = done;
+            this.unacked = frames;
+        }
+    }
+
     private static final class Outgoing {
         final Frame.Batch frame;
+        final Send send;
         boolean sent;
 
-        Outgoing(Frame.Batch frame) {
+        Outgoing(Frame.Batch frame, Send send) {
             this.frame = frame;
+            this.send = send;
         }
     }
 
@@ -91,8 +108,17 @@ public final class ForwardClient implements AutoCloseable {
     /** Per stream, the last sequence sent on the current connection (the server requires them to increase). */
     private final java.util.Map<String, Long> sentOnConnection = new java.util.HashMap<>();
     private int inFlight;
-    private CompletableFuture<Void> current;
+    /** When an acknowledgement last removed frames, or frames were queued while none waited. */
+    private volatile long lastProgressNanos;
+    /** Frames queued and not yet acknowledged (for {@link #problem()}, read from other threads). */
+    private volatile int pendingFrames;
     private io.netty.util.concurrent.ScheduledFuture<?> ackTimer;
+    private io.netty.util.concurrent.ScheduledFuture<?> failbackTimer;
+    /** Failback is due: send nothing new, switch once every sent frame is acknowledged. */
+    private boolean failingBack;
+    /** The connection ended for a reason that counts as a failed attempt (no ack in time, frame too large). */
+    private boolean sessionFailed;
+    private int currentEndpoint;
     private Channel channel;
     private boolean ready;
     private boolean useZstd;
@@ -120,6 +146,7 @@ public final class ForwardClient implements AutoCloseable {
     private final Counter refusals;
     private final Counter tlsFailures;
     private final Counter ackTimeouts;
+    private final Counter failbacks;
 
     public ForwardClient(Settings settings, ComponentMetrics metrics) {
         this.settings = settings;
@@ -139,6 +166,8 @@ public final class ForwardClient implements AutoCloseable {
         this.refusals = metrics.counter("refusals_total");
         this.tlsFailures = metrics.counter("tls_handshake_failures_total");
         this.ackTimeouts = metrics.counter("ack_timeouts_total");
+        this.failbacks = metrics.counter("failbacks_total");
+        metrics.gauge("frames_pending", () -> pendingFrames);
         metrics.gauge("connected", () -> connected ? 1 : 0);
         metrics.gauge("frames_in_flight", () -> inFlight);
         this.bootstrap = new Bootstrap()
@@ -165,51 +194,78 @@ public final class ForwardClient implements AutoCloseable {
     }
 
     /**
-     * Sends {@code frames} (replacing whatever an earlier, unfinished send left) and completes when
-     * all of them are acknowledged; exceptionally after {@code ack_timeout} without complete
-     * acknowledgement (the caller retries the same data), or if a frame can never be sent.
+     * Queues {@code frames} behind those of earlier sends and completes when all of them are
+     * acknowledged. Never fails while the client is open (it reconnects and resends instead);
+     * completes exceptionally when the client is closed first.
      */
     public CompletableFuture<Void> send(List<Frame.Batch> frames) {
         CompletableFuture<Void> f = new CompletableFuture<>();
-        loop.execute(() -> start(frames, f));
+        loop.execute(() -> enqueue(frames, f));
         return f;
     }
 
-    private void start(List<Frame.Batch> frames, CompletableFuture<Void> f) {
+    /**
+     * Why frames wait: set while the oldest unacknowledged frame has waited longer than
+     * {@code ack_timeout} (with the last connection error), else null. Any thread.
+     */
+    public String problem() {
+        if (pendingFrames == 0) {
+            return null;
+        }
+        long waited = System.nanoTime() - lastProgressNanos;
+        if (waited < TimeUnit.MILLISECONDS.toNanos(settings.ackTimeoutMillis())) {
+            return null;
+        }
+        String why = lastError != null ? lastError : connected ? "connected to " + aggregator + " but no acknowledgement came" : "not connected";
+        return "no acknowledgement for " + TimeUnit.NANOSECONDS.toSeconds(waited) + " s (" + pendingFrames + " frames waiting): " + why;
+    }
+
+    private void enqueue(List<Frame.Batch> frames, CompletableFuture<Void> f) {
         if (closed) {
             f.completeExceptionally(new IOException("client closed"));
             return;
         }
-        if (current != null && !current.isDone()) {
-            current.completeExceptionally(new IOException("superseded by a new send"));
-        }
-        cancelAckTimer();
-        // frames still in flight from an abandoned send stay counted until the connection resets;
-        // the aggregator acks them (or drops them as duplicates) either way
-        boolean keepConnection = inFlight == 0;
-        pending.clear();
-        for (Frame.Batch b : frames) {
-            pending.add(new Outgoing(b));
-        }
-        current = f;
-        if (pending.isEmpty()) {
+        if (frames.isEmpty()) {
             f.complete(null);
             return;
         }
-        ackTimer = loop.schedule(this::ackTimeout, settings.ackTimeoutMillis(), TimeUnit.MILLISECONDS);
-        if (!keepConnection && channel != null) {
-            channel.close(); // unknown acks in flight: start clean, everything is resent
-            return;
+        if (pending.isEmpty()) {
+            lastProgressNanos = System.nanoTime();
+        }
+        Send send = new Send(f, frames.size());
+        for (Frame.Batch b : frames) {
+            pending.add(new Outgoing(b, send));
+        }
+        pendingFrames = pending.size();
+        if (ackTimer == null) {
+            ackTimer = loop.schedule(this::checkAckTimeout, settings.ackTimeoutMillis(), TimeUnit.MILLISECONDS);
         }
         pump();
     }
 
-    private void ackTimeout() {
-        if (current != null && !current.isDone()) {
-            ackTimeouts.inc();
-            String why = lastError != null ? lastError : connected ? "connected to " + aggregator + " but no acknowledgement came" : "not connected";
-            current.completeExceptionally(new TimeoutException("no acknowledgement within " + settings.ackTimeoutMillis() + " ms: " + why));
+    /** No acknowledgement for {@code ack_timeout} while frames wait: try another connection. */
+    private void checkAckTimeout() {
+        ackTimer = null;
+        if (pending.isEmpty() || closed) {
+            return;
         }
+        long due = lastProgressNanos + TimeUnit.MILLISECONDS.toNanos(settings.ackTimeoutMillis());
+        long now = System.nanoTime();
+        if (now - due < 0) {
+            ackTimer = loop.schedule(this::checkAckTimeout, due - now, TimeUnit.NANOSECONDS);
+            return;
+        }
+        ackTimeouts.inc();
+        String why = lastError != null ? lastError : connected ? "connected to " + aggregator + " but no acknowledgement came" : "not connected";
+        if (fresh("ack_timeout " + why)) {
+            log.warn("sink={} event=ack_timeout waited_ms={} frames_waiting={} reason=\"{}\" action=reconnect_and_resend", settings.id(),
+                    TimeUnit.NANOSECONDS.toMillis(now - lastProgressNanos), pending.size(), why);
+        }
+        if (channel != null && ready) {
+            sessionFailed = true;
+            channel.close(); // reconnect (the next endpoint under failover) and resend in order
+        }
+        ackTimer = loop.schedule(this::checkAckTimeout, settings.ackTimeoutMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void cancelAckTimer() {
@@ -223,6 +279,12 @@ public final class ForwardClient implements AutoCloseable {
         if (!ready || channel == null) {
             return;
         }
+        if (failingBack) {
+            if (inFlight == 0) {
+                failbackNow();
+            }
+            return;
+        }
         boolean wrote = false;
         for (Outgoing o : pending) {
             if (inFlight >= settings.window()) {
@@ -233,8 +295,17 @@ public final class ForwardClient implements AutoCloseable {
             }
             int size = FrameCodec.batchFrameBytes(o.frame.stream(), o.frame.data().length);
             if (size > serverMaxFrame) {
-                fail(new IOException("a batch frame of " + size + " bytes (" + o.frame.entries() + " entries) is above aggregator "
-                        + aggregator + "'s max_frame_bytes " + serverMaxFrame + ": raise max_frame_bytes on the aggregator or lower batch_max_bytes"));
+                // cannot go to this aggregator: try the others (with backoff), keep everything queued
+                lastError = channelEndpoint() + ": a batch frame of " + size + " bytes (" + o.frame.entries() + " entries) is above aggregator "
+                        + aggregator + "'s max_frame_bytes " + serverMaxFrame + ": raise max_frame_bytes on the aggregator or lower batch_max_bytes";
+                if (fresh(lastError)) {
+                    log.error("sink={} event=frame_too_large {}", settings.id(), lastError);
+                }
+                if (wrote) {
+                    channel.flush();
+                }
+                sessionFailed = true;
+                channel.close();
                 return;
             }
             Long prev = sentOnConnection.get(o.frame.stream());
@@ -259,38 +330,81 @@ public final class ForwardClient implements AutoCloseable {
         }
     }
 
-    private void fail(Throwable e) {
+    private Endpoint channelEndpoint() {
+        return settings.endpoints().get(currentEndpoint);
+    }
+
+    /** Fails every send (the client is closing). */
+    private void failAll(Throwable e) {
         cancelAckTimer();
-        if (current != null) {
-            current.completeExceptionally(e);
-        }
+        List<Outgoing> all = new ArrayList<>(pending);
         pending.clear();
+        pendingFrames = 0;
+        for (Outgoing o : all) {
+            o.send.done.completeExceptionally(e);
+        }
     }
 
     private void acked(Frame.Ack a) {
         acks.inc();
-        boolean removed = false;
+        List<Send> finished = null;
+        int kept = 0;
         for (int i = 0; i < pending.size(); i++) {
             Outgoing o = pending.get(i);
             if (o.frame.stream().equals(a.stream()) && o.frame.lastSeq() <= a.seq()) {
                 if (o.sent) {
                     inFlight--;
                 }
-                pending.remove(i--);
-                removed = true;
+                if (--o.send.unacked == 0) {
+                    if (finished == null) {
+                        finished = new ArrayList<>();
+                    }
+                    finished.add(o.send);
+                }
+            } else {
+                pending.set(kept++, o);
             }
         }
-        if (!removed) {
-            return; // an ack for a frame of an abandoned send
+        if (kept == pending.size()) {
+            return; // nothing of ours (already acknowledged on an earlier connection)
         }
+        pending.subList(kept, pending.size()).clear();
+        pendingFrames = kept;
+        lastProgressNanos = System.nanoTime();
         if (pending.isEmpty()) {
             cancelAckTimer();
-            if (current != null) {
-                current.complete(null);
-            }
-        } else {
-            pump();
         }
+        if (finished != null) {
+            for (Send send : finished) {
+                send.done.complete(null);
+            }
+        }
+        pump();
+    }
+
+    // ---- failback (failover strategy) --------------------------------------------------------
+
+    private void scheduleFailback() {
+        if (settings.strategy() != Strategy.FAILOVER || currentEndpoint == 0 || settings.failbackMillis() <= 0) {
+            return;
+        }
+        Channel ch = channel;
+        failbackTimer = loop.schedule(() -> {
+            failbackTimer = null;
+            if (channel == ch && ready && !closed) {
+                log.info("sink={} event=failback_due endpoint={} primary={} frames_in_flight={}", settings.id(), channelEndpoint(),
+                        settings.endpoints().get(0), inFlight);
+                failingBack = true;
+                pump();
+            }
+        }, settings.failbackMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Everything sent was acknowledged: leave this endpoint for the first one. */
+    private void failbackNow() {
+        failbacks.inc();
+        log.info("sink={} event=failback from={} to={}", settings.id(), channelEndpoint(), settings.endpoints().get(0));
+        channel.close(); // closedChannel sees failingBack and connects to the first endpoint at once
     }
 
     // ---- connection management (event loop) --------------------------------------------------
@@ -300,7 +414,8 @@ public final class ForwardClient implements AutoCloseable {
             return;
         }
         List<Endpoint> eps = settings.endpoints();
-        Endpoint ep = eps.get(nextEndpoint % eps.size());
+        currentEndpoint = nextEndpoint % eps.size();
+        Endpoint ep = eps.get(currentEndpoint);
         ChannelFuture cf = bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
@@ -353,6 +468,10 @@ public final class ForwardClient implements AutoCloseable {
         ready = false;
         connected = false;
         inFlight = 0;
+        if (failbackTimer != null) {
+            failbackTimer.cancel(false);
+            failbackTimer = null;
+        }
         for (Outgoing o : pending) {
             if (o.sent) {
                 o.sent = false;
@@ -362,7 +481,16 @@ public final class ForwardClient implements AutoCloseable {
         if (closed) {
             return;
         }
-        if (wasReady) {
+        boolean failedSession = sessionFailed;
+        sessionFailed = false;
+        if (failingBack) {
+            failingBack = false;
+            failuresInRow = 0;
+            nextEndpoint = 0;
+            loop.execute(this::connect);
+            return;
+        }
+        if (wasReady && !failedSession) {
             disconnects.inc();
             failuresInRow = 0;
             backoffAttempt = 0;
@@ -404,7 +532,7 @@ public final class ForwardClient implements AutoCloseable {
     public void close() {
         loop.execute(() -> {
             closed = true;
-            fail(new IOException("client closed"));
+            failAll(new IOException("client closed"));
             if (channel != null) {
                 channel.close();
             }
@@ -486,6 +614,7 @@ public final class ForwardClient implements AutoCloseable {
                 connects.inc();
                 log.info("sink={} event=connected endpoint={} aggregator={} tls={} zstd={} resend_frames={}", settings.id(), ep, w.node(),
                         settings.ssl() != null, useZstd, pending.size());
+                scheduleFailback();
                 if (!useZstd && settings.zstd()) {
                     log.warn("sink={} event=zstd_unsupported aggregator={}: batches must be re-encoded without compression", settings.id(), w.node());
                 }

@@ -71,12 +71,17 @@ class ForwardProtocolTest {
     }
 
     private ForwardClient client(String id, String token, io.netty.handler.ssl.SslContext ssl, ForwardClient.Strategy strategy, int... ports) {
+        return timedClient(id, token, ssl, strategy, 20_000, 0, ports);
+    }
+
+    private ForwardClient timedClient(String id, String token, io.netty.handler.ssl.SslContext ssl, ForwardClient.Strategy strategy,
+            long ackTimeoutMillis, long failbackMillis, int... ports) {
         List<ForwardClient.Endpoint> eps = new ArrayList<>();
         for (int p : ports) {
             eps.add(new ForwardClient.Endpoint("127.0.0.1", p));
         }
         ForwardClient c = new ForwardClient(new ForwardClient.Settings(id, "agent-" + id, eps, strategy, token, ssl, true, 8, 1000, 200,
-                2000, 20, 200, 20_000), metrics.component(id, "hakobu"));
+                2000, 20, 200, ackTimeoutMillis, failbackMillis), metrics.component(id, "hakobu"));
         closeables.add(c);
         c.start();
         return c;
@@ -224,6 +229,81 @@ class ForwardProtocolTest {
         sent.get(30, TimeUnit.SECONDS);
         assertEquals(12, h2.received.size(), "everything unacknowledged went to the second server");
         assertTrue(metrics.component("c4", "hakobu").count("frames_resent_total") >= 8);
+    }
+
+    @Test
+    void severalSendsQueueInOrderAndEachCompletesWhenItsFramesAreAcknowledged() throws Exception {
+        AckingHandler h = new AckingHandler();
+        int port = server("s6", null, null, h).start();
+        ForwardClient c = client("c6", null, null, ForwardClient.Strategy.FAILOVER, port);
+        List<CompletableFuture<Void>> sends = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            sends.add(c.send(frames("st", 1 + i * 7, 7))); // 35 frames through a window of 8
+        }
+        for (CompletableFuture<Void> f : sends) {
+            f.get(30, TimeUnit.SECONDS);
+        }
+        assertEquals(35, h.received.size());
+        for (int i = 0; i < 35; i++) {
+            assertEquals(i + 1, h.received.get(i).firstSeq(), "frames arrive in send order");
+        }
+        assertEquals(0, metrics.component("c6", "hakobu").gaugeValue("frames_pending"));
+    }
+
+    @Test
+    void noAcknowledgementWithinTheTimeoutMovesToTheNextEndpointWithoutFailingTheSend() throws Exception {
+        AckingHandler silent = new AckingHandler();
+        silent.ack = false;
+        int p1 = server("s7a", null, null, silent).start();
+        AckingHandler h2 = new AckingHandler();
+        int p2 = server("s7b", null, null, h2).start();
+        ForwardClient c = timedClient("c7", null, null, ForwardClient.Strategy.FAILOVER, 1500, 0, p1, p2);
+        CompletableFuture<Void> sent = c.send(frames("st", 1, 4));
+        sent.get(30, TimeUnit.SECONDS);
+        assertEquals(4, silent.received.size(), "first sent to the silent aggregator");
+        assertEquals(4, h2.received.size(), "then resent to the next one");
+        assertTrue(metrics.component("c7", "hakobu").count("ack_timeouts_total") >= 1);
+        assertNull(c.problem(), "no problem once everything is acknowledged");
+    }
+
+    @Test
+    void problemSaysWhyFramesWaitOnceTheyWaitedLongerThanTheAckTimeout() throws Exception {
+        AckingHandler silent = new AckingHandler();
+        silent.ack = false;
+        int port = server("s8", null, null, silent).start();
+        ForwardClient c = timedClient("c8", null, null, ForwardClient.Strategy.FAILOVER, 1000, 0, port);
+        assertNull(c.problem());
+        CompletableFuture<Void> sent = c.send(frames("st", 1, 2));
+        await("a problem reported", () -> c.problem() != null);
+        assertTrue(c.problem().contains("no acknowledgement for"), c.problem());
+        assertTrue(!sent.isDone(), "the send is still pending, not failed");
+        silent.ack = true; // the next resend is acknowledged
+        sent.get(30, TimeUnit.SECONDS);
+        assertNull(c.problem());
+    }
+
+    @Test
+    void failoverReturnsToTheFirstEndpointOnceEverythingSentIsAcknowledged() throws Exception {
+        ForwardServer gone = server("s9a", null, null, new AckingHandler());
+        int p1 = gone.start();
+        gone.close(); // the first endpoint refuses connections for now
+        AckingHandler h2 = new AckingHandler();
+        int p2 = server("s9b", null, null, h2).start();
+        ForwardClient c = timedClient("c9", null, null, ForwardClient.Strategy.FAILOVER, 20_000, 1000, p1, p2);
+        c.send(frames("st", 1, 10)).get(30, TimeUnit.SECONDS);
+        assertEquals(10, h2.received.size(), "on the second endpoint while the first is down");
+
+        AckingHandler h1 = new AckingHandler();
+        ForwardServer back = new ForwardServer(new ForwardServer.Settings("s9c", "127.0.0.1", p1, "agg-s9c", null, null, 1 << 20, 30_000, 1),
+                h1, metrics.component("s9c", "hakobu"));
+        closeables.add(back);
+        back.start(); // the first endpoint is back on its port
+        ComponentMetrics cm = metrics.component("c9", "hakobu");
+        ComponentMetrics back1 = metrics.component("s9c", "hakobu");
+        await("failed back", () -> cm.count("failbacks_total") >= 1 && back1.gaugeValue("connections_open") == 1);
+        c.send(frames("st", 11, 10)).get(30, TimeUnit.SECONDS);
+        assertEquals(10, h1.received.size(), "after failback the first endpoint gets the new frames");
+        assertEquals(10, h2.received.size(), "and nothing was sent to both");
     }
 
     @Test

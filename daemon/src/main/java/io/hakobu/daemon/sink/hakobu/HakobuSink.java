@@ -6,6 +6,7 @@ import io.hakobu.core.pipeline.DeliveryStatus;
 import io.hakobu.core.pipeline.NodeInfo;
 import io.hakobu.core.pipeline.Sink;
 import io.hakobu.core.pipeline.SinkContext;
+import io.hakobu.core.pipeline.WritePolicy;
 import io.hakobu.core.telemetry.Counter;
 import io.hakobu.protocol.BatchPayload;
 import io.hakobu.protocol.ForwardClient;
@@ -18,10 +19,9 @@ import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,14 +36,18 @@ import org.slf4j.LoggerFactory;
  * sent again at or below it. The epoch is a random id kept in the buffer directory
  * ({@code data_dir/buffer/<id>/protocol-epoch}), so a deleted or recreated buffer, whose record
  * numbers start again, is a new stream. Batches from a memory buffer have no record numbers: they
- * get a per-run stream {@code <sink id>:m<random>} and a counter (resends within the run are
+ * get a per-run stream {@code <sink id>:m<random>} and a counter (resends on a new connection are
  * recognised; after a restart the sources read them again anyway).
  *
  * <h2>Writes</h2>
- * The runner hands over up to 64 batches at a time; consecutive batches are packed into BATCH
- * frames of at most {@code batch_max_bytes}/{@code batch_max_events}, compressed here (on the
- * sink thread), sent with at most {@code window} frames unacknowledged, and the write completes
- * {@code DELIVERED} when the aggregator acknowledged all of them, i.e. made them durable.
+ * The runner hands over up to 64 batches at a time (after up to {@code linger} for more when
+ * little is buffered), with up to {@code writes_in_flight} writes outstanding; consecutive batches
+ * are packed into BATCH frames of at most {@code batch_max_bytes}/{@code batch_max_events},
+ * compressed here (on the sink thread) and queued in the client behind the earlier writes' frames,
+ * sent with at most {@code window} frames unacknowledged, and a write completes {@code DELIVERED}
+ * when the aggregator acknowledged all of its frames, i.e. made them durable. The client never
+ * fails a send while open (it reconnects and resends in order), so a later write can never be
+ * acknowledged while an earlier one is retried: the runner's in-order contract holds.
  */
 final class HakobuSink implements Sink {
     private static final Logger log = LoggerFactory.getLogger(HakobuSink.class);
@@ -57,7 +61,6 @@ final class HakobuSink implements Sink {
     private String diskStream;
     private String memoryStream;
     private long memorySeq;
-    private Map<Batch, Long> memorySeqs = new IdentityHashMap<>();
     private Counter framesBuilt;
     private Counter rawBytes;
     private Counter compressedBytes;
@@ -81,7 +84,8 @@ final class HakobuSink implements Sink {
         compressedBytes = ctx.metrics().counter("batch_compressed_bytes_total");
         client = new ForwardClient(new ForwardClient.Settings(id, node.name(), config.endpoints(), config.strategy(), config.token(),
                 config.ssl(), config.zstd(), config.window(), config.connectTimeoutMillis(), config.heartbeatIntervalMillis(),
-                config.heartbeatTimeoutMillis(), config.backoffMinMillis(), config.backoffMaxMillis(), config.ackTimeoutMillis()),
+                config.heartbeatTimeoutMillis(), config.backoffMinMillis(), config.backoffMaxMillis(), config.ackTimeoutMillis(),
+                config.failbackMillis()),
                 ctx.metrics());
         client.start();
         log.info("sink={} event=started endpoints={} strategy={} stream={} compression={} tls={}", id, config.endpoints(),
@@ -113,8 +117,18 @@ final class HakobuSink implements Sink {
     }
 
     @Override
+    public WritePolicy writePolicy() {
+        return new WritePolicy(config.writesInFlight(), TimeUnit.MILLISECONDS.toNanos(config.lingerMillis()), config.batchMaxBytes());
+    }
+
+    @Override
+    public String problem() {
+        ForwardClient c = client;
+        return c == null ? null : c.problem();
+    }
+
+    @Override
     public CompletionStage<DeliveryStatus> write(List<Batch> batches) {
-        Map<Batch, Long> seqs = new IdentityHashMap<>();
         List<Frame.Batch> frames = new ArrayList<>();
         List<BatchPayload.Record> run = new ArrayList<>();
         String runStream = null;
@@ -131,9 +145,7 @@ final class HakobuSink implements Sink {
                 seq = b.lastRecord();
             } else {
                 stream = memoryStream;
-                Long s = memorySeqs.get(b);
-                seq = s != null ? s : memorySeq++;
-                seqs.put(b, seq);
+                seq = memorySeq++; // a retry (only after a failed write) gets new numbers: at-least-once
             }
             if (!run.isEmpty() && (!stream.equals(runStream) || runBytes + b.bytes() > config.batchMaxBytes()
                     || runEvents + b.size() > config.batchMaxEvents() || seq <= run.get(run.size() - 1).seq())) {
@@ -150,7 +162,6 @@ final class HakobuSink implements Sink {
         if (!run.isEmpty()) {
             frames.add(encode(runStream, run));
         }
-        memorySeqs = seqs;
         return client.send(frames).thenApply(v -> DeliveryStatus.DELIVERED);
     }
 

@@ -61,13 +61,24 @@ public final class HakobuSinkFactory implements SinkFactory<HakobuSinkConfig> {
             cfg.problem("backoff_max", "expected at least backoff_min (" + bMin + " ms)");
         }
         long ackTimeout = millis(cfg, "ack_timeout", Duration.ofSeconds(60), 1000);
+        int writesInFlight = (int) cfg.integer("writes_in_flight", 4, 1, 64);
+        long linger = cfg.duration("linger", Duration.ofMillis(10)).toMillis();
+        if (linger > 60_000) {
+            cfg.problem("linger", "expected at most 1m");
+            linger = 10;
+        }
+        long failback = cfg.duration("failback", Duration.ofMinutes(5)).toMillis();
+        if (failback != 0 && failback < 1000) {
+            cfg.problem("failback", "expected 0 (never) or at least 1s");
+        }
         cfg.finish();
         if (endpoints.isEmpty() || cfg.problems().size() > before) {
             return null;
         }
         return new HakobuSinkConfig(List.copyOf(endpoints),
                 "round_robin".equals(strategy) ? ForwardClient.Strategy.ROUND_ROBIN : ForwardClient.Strategy.FAILOVER,
-                "zstd".equals(compression), ssl, token, window, batchBytes, batchEvents, connect, hbInterval, hbTimeout, bMin, bMax, ackTimeout);
+                "zstd".equals(compression), ssl, token, window, batchBytes, batchEvents, connect, hbInterval, hbTimeout, bMin, bMax, ackTimeout,
+                writesInFlight, linger, failback);
     }
 
     private static long millis(ConfigMap cfg, String key, Duration def, long min) {
