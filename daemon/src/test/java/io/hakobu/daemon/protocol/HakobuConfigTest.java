@@ -89,6 +89,27 @@ class HakobuConfigTest {
     }
 
     @Test
+    void windowLingerAndFailbackAreChecked() {
+        List<String> all = problems(String.join("\n",
+                "sources:",
+                "  in: {type: stdin}",
+                "sinks:",
+                "  fwd:",
+                "    type: hakobu",
+                "    endpoints: [\"127.0.0.1:24240\"]",
+                "    writes_in_flight: 0",                                          // 7
+                "    linger: 2m",                                                   // 8
+                "    failback: 500ms",                                              // 9
+                ""));
+        assertProblem(all, "test.yaml:7: sinks.fwd.writes_in_flight:");
+        assertProblem(all, "test.yaml:8: sinks.fwd.linger: expected at most 1m");
+        assertProblem(all, "test.yaml:9: sinks.fwd.failback: expected 0s (never) or at least 1s");
+        List<String> none = problems("sources:\n  in: {type: stdin}\nsinks:\n  fwd: {type: hakobu, endpoints: [\"h:1\"],"
+                + " writes_in_flight: 8, linger: 0s, failback: 0s}\n");
+        assertTrue(none.isEmpty(), none.toString());
+    }
+
+    @Test
     void endpointsAreRequired() {
         assertProblem(problems("sources:\n  in: {type: stdin}\nsinks:\n  fwd: {type: hakobu}\n"), "sinks.fwd.endpoints: is required");
         assertProblem(problems("sources:\n  a: {type: hakobu}\nsinks:\n  o: {type: stdout}\n"), "sources.a.listen: is required");

@@ -69,7 +69,7 @@ public final class HakobuSinkFactory implements SinkFactory<HakobuSinkConfig> {
         }
         long failback = cfg.duration("failback", Duration.ofMinutes(5)).toMillis();
         if (failback != 0 && failback < 1000) {
-            cfg.problem("failback", "expected 0 (never) or at least 1s");
+            cfg.problem("failback", "expected 0s (never) or at least 1s");
         }
         cfg.finish();
         if (endpoints.isEmpty() || cfg.problems().size() > before) {
