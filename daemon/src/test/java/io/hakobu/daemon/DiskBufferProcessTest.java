@@ -1,29 +1,28 @@
 package io.hakobu.daemon;
 
+import static io.hakobu.daemon.DaemonTesting.awaitLog;
+import static io.hakobu.daemon.DaemonTesting.freePort;
+import static io.hakobu.daemon.DaemonTesting.httpGet;
+import static io.hakobu.daemon.DaemonTesting.metricSum;
+import static io.hakobu.daemon.NumberedLines.append;
+import static io.hakobu.daemon.NumberedLines.lineCount;
+import static io.hakobu.daemon.NumberedLines.tally;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hakobu.core.buffer.SegmentFile;
-import java.io.BufferedReader;
+import io.hakobu.daemon.NumberedLines.Tally;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.RandomAccessFile;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -39,6 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DiskBufferProcessTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** What follows {@code seq=N } in every input line. */
+    private static final IntFunction<String> LINE = i -> "level=info msg=\"buffered line\" user=" + (i % 977);
 
     @TempDir
     Path dir;
@@ -56,9 +57,7 @@ class DiskBufferProcessTest {
         out = blocker.resolve("out.ndjson");
         cfg = dir.resolve("hakobu.yaml");
         log = dir.resolve("hakobu.log");
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        port = freePort();
         Files.writeString(cfg, String.join("\n",
                 "node: {name: buffer-test, data_dir: " + dir.resolve("state") + ", shutdown_grace: 2s}",
                 "api: {listen: \"127.0.0.1:" + port + "\"}",
@@ -90,8 +89,8 @@ class DiskBufferProcessTest {
         configure("{type: disk, max_bytes: 64MiB, segment_bytes: 64KiB}");
         int lines = 20_000;
         sinkDown();
-        append(in, 0, lines);
-        try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
+        append(in, 0, lines, LINE);
+        try (HakobuProcess p = HakobuProcess.run(log, cfg)) {
             // the source is acknowledged by the buffer alone: its checkpoint reaches the end of the file
             long size = Files.size(in);
             Await.until(Duration.ofSeconds(60), "the source checkpoint at the end of the input",
@@ -134,21 +133,17 @@ class DiskBufferProcessTest {
         Path dump = dir.resolve("dump.ndjson");
         CommandResult d = hakobu("buffer", "replay", "-c", cfg.toString(), "--to", dump.toString());
         assertEquals(0, d.exit(), d.output());
-        assertEquals(lines - lostEntries, countLines(dump), "replay writes every intact unacknowledged entry");
+        assertEquals(lines - lostEntries, lineCount(dump), "replay writes every intact unacknowledged entry");
 
         // restart with the sink up: damage reported, everything else delivered exactly once
         sinkUp();
-        try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
+        try (HakobuProcess p = HakobuProcess.run(log, cfg)) {
             Await.until(Duration.ofSeconds(60), "delivery", () -> lineCount(out) >= lines - lostEntries);
             assertEquals(0, p.terminate(30));
         }
-        int[] seen = readSeqs(out, lines);
-        int lost = 0;
-        for (int s : seen) {
-            assertTrue(s <= 1, "duplicated");
-            lost += s == 0 ? 1 : 0;
-        }
-        assertEquals(lostEntries, lost, "exactly the damaged record and the cut record are missing");
+        Tally seen = tally(lines, out);
+        assertEquals(0, seen.duplicates(), "duplicated");
+        assertEquals(lostEntries, seen.lost(), "exactly the damaged record and the cut record are missing");
         String text = Files.readString(log);
         assertTrue(text.contains("event=buffer_damaged") && text.contains("lost_records=1"), "damage is logged");
         assertTrue(text.contains("torn tail"), "the torn tail is logged");
@@ -165,7 +160,7 @@ class DiskBufferProcessTest {
                 JsonNode n = JSON.readTree(line);
                 assertTrue(n.path("_BUFFER_SALVAGED").asBoolean(), line);
                 int seq = n.path("seq").asInt(-1);
-                assertTrue(seq >= 0 && seen[seq] == 0, "salvaged entries are among the lost ones: " + seq);
+                assertTrue(seq >= 0 && seen.times(seq) == 0, "salvaged entries are among the lost ones: " + seq);
             }
         }
     }
@@ -175,9 +170,10 @@ class DiskBufferProcessTest {
         configure("{type: disk, max_bytes: 256KiB, segment_bytes: 32KiB}");
         int lines = 30_000;
         sinkDown();
-        append(in, 0, lines);
-        try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
-            Await.until(Duration.ofSeconds(60), "the buffer to fill", () -> metric("hakobu_buffer_disk_bytes") > 128 * 1024);
+        append(in, 0, lines, LINE);
+        try (HakobuProcess p = HakobuProcess.run(log, cfg)) {
+            Await.until(Duration.ofSeconds(60), "the buffer to fill",
+                    () -> metricSum(port, "hakobu_buffer_disk_bytes") > 128 * 1024);
             long size = Files.size(in);
             // the source is paused well before the end of its file: lag, not loss
             long stuck = checkpointOffset();
@@ -190,15 +186,15 @@ class DiskBufferProcessTest {
                 return checkpointOffset() == a;
             });
             assertTrue(checkpointOffset() < size / 2, "paused at " + checkpointOffset() + " of " + size + " (was " + stuck + ")");
-            assertTrue(metric("hakobu_buffer_disk_bytes") <= 256 * 1024, "max_bytes holds");
-            assertEquals(0, metric("hakobu_events_dropped_total"), "nothing dropped");
-            assertTrue(metric("hakobu_retries_total") > 0, "the sink is being retried");
+            assertTrue(metricSum(port, "hakobu_buffer_disk_bytes") <= 256 * 1024, "max_bytes holds");
+            assertEquals(0, metricSum(port, "hakobu_events_dropped_total"), "nothing dropped");
+            assertTrue(metricSum(port, "hakobu_retries_total") > 0, "the sink is being retried");
 
             sinkUp();
             Await.until(Duration.ofSeconds(90), "everything to drain", () -> lineCount(out) >= lines);
             assertEquals(0, p.terminate(30));
         }
-        assertExactlyOnce(out, lines);
+        tally(lines, out).assertExactlyOnce("output");
     }
 
     @Test
@@ -214,10 +210,11 @@ class DiskBufferProcessTest {
             configure("{type: disk, max_bytes: 64MiB, segment_bytes: 64KiB}");
             int lines = 30_000;
             sinkDown();
-            append(in, 0, lines);
-            try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
-                Await.until(Duration.ofSeconds(60), "the disk to fill", () -> metric("hakobu_buffer_write_errors_total") > 0);
-                HttpResponse<String> health = get("/health");
+            append(in, 0, lines, LINE);
+            try (HakobuProcess p = HakobuProcess.run(log, cfg)) {
+                Await.until(Duration.ofSeconds(60), "the disk to fill",
+                        () -> metricSum(port, "hakobu_buffer_write_errors_total") > 0);
+                HttpResponse<String> health = httpGet(port, "/health");
                 assertEquals(503, health.statusCode(), health.body());
                 assertTrue(health.body().contains("disk full"), health.body());
                 assertTrue(checkpointOffset() < Files.size(in), "the source is paused, not dropping");
@@ -226,14 +223,14 @@ class DiskBufferProcessTest {
                 Await.until(Duration.ofSeconds(90), "everything to drain", () -> lineCount(out) >= lines);
                 Await.until(Duration.ofSeconds(30), "health to recover", () -> {
                     try {
-                        return get("/health").statusCode() == 200;
+                        return httpGet(port, "/health").statusCode() == 200;
                     } catch (Exception e) {
                         return false;
                     }
                 });
                 assertEquals(0, p.terminate(30));
             }
-            assertExactlyOnce(out, lines);
+            tally(lines, out).assertExactlyOnce("output");
             String text = Files.readString(log);
             assertTrue(text.contains("reason=disk_full"), "ENOSPC is logged as such");
             assertTrue(text.contains("event=buffer_write_recovered"), "recovery is logged");
@@ -246,29 +243,23 @@ class DiskBufferProcessTest {
     void aBufferWhoseSinkIsGoneIsReportedAndStillReachable() throws Exception {
         configure("{type: disk}");
         sinkDown();
-        append(in, 0, 3000);
-        try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
+        append(in, 0, 3000, LINE);
+        try (HakobuProcess p = HakobuProcess.run(log, cfg)) {
             long size = Files.size(in);
             Await.until(Duration.ofSeconds(60), "the buffer to hold the input", () -> checkpointOffset() == size);
             assertEquals(0, p.terminate(30));
         }
         // the operator renames the sink: the old buffer would be forgotten silently
         Files.writeString(cfg, Files.readString(cfg).replace("  out: {type: file", "  renamed: {type: file"));
-        try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
-            Await.until(Duration.ofSeconds(30), "the orphan warning", () -> {
-                try {
-                    return Files.readString(log).contains("event=buffer_orphaned");
-                } catch (IOException e) {
-                    return false;
-                }
-            });
+        try (HakobuProcess p = HakobuProcess.run(log, cfg)) {
+            awaitLog(Duration.ofSeconds(30), log, "event=buffer_orphaned");
             assertEquals(0, p.terminate(30));
         }
         assertTrue(Files.readString(log).contains("unacked_events=3000"), Files.readString(log));
         Path replay = dir.resolve("orphan.ndjson");
         CommandResult r = hakobu("buffer", "replay", "-c", cfg.toString(), "--sink", "out", "--to", replay.toString());
         assertEquals(0, r.exit(), r.output());
-        assertEquals(3000, countLines(replay));
+        assertEquals(3000, lineCount(replay));
     }
 
     // ---- helpers -----------------------------------------------------------------------------
@@ -277,31 +268,8 @@ class DiskBufferProcessTest {
 
     private CommandResult hakobu(String... args) throws Exception {
         Path o = Files.createTempFile(dir, "cmd", ".txt");
-        try (HakobuProcess p = HakobuProcess.start(o, args)) {
-            int exit = p.waitFor(60);
-            return new CommandResult(exit, Files.readString(o));
-        }
-    }
-
-    private HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        HttpClient c = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        return c.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** The sum of the samples of {@code name} (any labels), or -1 when the API does not answer. */
-    private long metric(String name) {
-        try {
-            long sum = 0;
-            for (String line : get("/metrics").body().split("\n")) {
-                if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
-                    sum += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-                }
-            }
-            return sum;
-        } catch (Exception e) {
-            return -1;
-        }
+        int exit = HakobuProcess.exec(o, args);
+        return new CommandResult(exit, Files.readString(o));
     }
 
     private long checkpointOffset() {
@@ -337,59 +305,6 @@ class DiskBufferProcessTest {
             int old = f.read();
             f.seek(at);
             f.write(old ^ 0x5a);
-        }
-    }
-
-    static void append(Path in, int from, int count) throws IOException {
-        StringBuilder sb = new StringBuilder();
-        try (OutputStream os = Files.newOutputStream(in, StandardOpenOption.APPEND)) {
-            for (int i = from; i < from + count; i++) {
-                sb.setLength(0);
-                sb.append("seq=").append(i).append(" level=info msg=\"buffered line\" user=").append(i % 977).append('\n');
-                os.write(sb.toString().getBytes(StandardCharsets.UTF_8));
-            }
-        }
-    }
-
-    private static int[] readSeqs(Path out, int lines) throws IOException {
-        int[] seen = new int[lines];
-        try (BufferedReader r = Files.newBufferedReader(out, StandardCharsets.UTF_8)) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                seen[JSON.readTree(line).path("seq").asInt()]++;
-            }
-        }
-        return seen;
-    }
-
-    private static void assertExactlyOnce(Path out, int lines) throws IOException {
-        int[] seen = readSeqs(out, lines);
-        List<Integer> lost = new ArrayList<>();
-        int dups = 0;
-        for (int i = 0; i < lines; i++) {
-            if (seen[i] == 0 && lost.size() < 10) {
-                lost.add(i);
-            }
-            dups += Math.max(0, seen[i] - 1);
-        }
-        assertTrue(lost.isEmpty(), "lost, first ones: " + lost);
-        assertEquals(0, dups, "duplicates");
-    }
-
-    private static long countLines(Path p) throws IOException {
-        try (Stream<String> s = Files.lines(p)) {
-            return s.count();
-        }
-    }
-
-    private static long lineCount(Path p) {
-        if (!Files.isRegularFile(p)) {
-            return 0;
-        }
-        try (Stream<String> lines = Files.lines(p, StandardCharsets.ISO_8859_1)) {
-            return lines.count();
-        } catch (IOException | java.io.UncheckedIOException e) {
-            return 0;
         }
     }
 }

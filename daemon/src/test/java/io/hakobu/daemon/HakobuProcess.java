@@ -23,10 +23,21 @@ public final class HakobuProcess implements AutoCloseable {
     }
 
     public static HakobuProcess start(Path log, File stdin, String... args) throws IOException {
+        return start(log, stdin, List.of(), args);
+    }
+
+    /** Starts {@code hakobu run -c CONFIG}; stdout and stderr are appended to {@code log}. */
+    public static HakobuProcess run(Path log, Path config) throws IOException {
+        return start(log, "run", "-c", config.toString());
+    }
+
+    /** Starts {@code hakobu ARGS} in a JVM with {@code jvmOptions} (system properties, say) as well. */
+    public static HakobuProcess start(Path log, File stdin, List<String> jvmOptions, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx256m");
         cmd.add("-XX:+UseSerialGC");
+        cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add("io.hakobu.daemon.cli.Main");
@@ -38,6 +49,16 @@ public final class HakobuProcess implements AutoCloseable {
             pb.redirectInput(stdin);
         }
         return new HakobuProcess(pb.start(), log);
+    }
+
+    /**
+     * Runs {@code hakobu ARGS} to its end (60 s at the most, then SIGKILL); output appended to
+     * {@code log}. Returns the exit code, -1 if it did not end in time.
+     */
+    public static int exec(Path log, String... args) throws IOException, InterruptedException {
+        try (HakobuProcess p = start(log, args)) {
+            return p.waitFor(60);
+        }
     }
 
     public Process process() {

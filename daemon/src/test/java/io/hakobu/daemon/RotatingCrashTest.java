@@ -1,11 +1,13 @@
 package io.hakobu.daemon;
 
+import static io.hakobu.daemon.NumberedLines.awaitMoreLinesThan;
+import static io.hakobu.daemon.NumberedLines.lineCount;
+import static io.hakobu.daemon.NumberedLines.tally;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -78,13 +80,12 @@ class RotatingCrashTest {
         writer.start();
 
         for (int round = 0; round < KILLS; round++) {
-            try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
-                long before = lineCount(out);
-                Await.until(Duration.ofSeconds(40), "output to grow (round " + round + ")", () -> lineCount(out) > before + 1_000);
+            try (HakobuProcess p = HakobuProcess.run(log, cfg)) {
+                awaitMoreLinesThan(Duration.ofSeconds(40), "output to grow (round " + round + ")", out, 1_000);
                 p.kill();
             }
         }
-        try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
+        try (HakobuProcess p = HakobuProcess.run(log, cfg)) {
             writer.join(Duration.ofSeconds(40).toMillis());
             assertTrue(!writer.isAlive(), "the writer finished");
             if (writerFailure.get() != null) {
@@ -94,30 +95,7 @@ class RotatingCrashTest {
             assertEquals(0, p.terminate(30), "graceful stop exit code; log: " + log);
         }
 
-        boolean[] seen = new boolean[LINES];
-        int total = 0;
-        int dups = 0;
-        try (BufferedReader r = Files.newBufferedReader(out, StandardCharsets.UTF_8)) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                total++;
-                JsonNode n = JSON.readTree(line);
-                int seq = Integer.parseInt(n.path("seq").asText());
-                if (seen[seq]) {
-                    dups++;
-                }
-                seen[seq] = true;
-            }
-        }
-        int lost = 0;
-        for (boolean s : seen) {
-            if (!s) {
-                lost++;
-            }
-        }
-        assertEquals(0, lost, "lost lines; log: " + log);
-        assertEquals(0, dups, "duplicated lines; log: " + log);
-        assertEquals(LINES, total);
+        tally(LINES, out).assertExactlyOnce("output; log: " + log);
         assertEquals(LINES / ROTATE_EVERY - 1, rotations.get());
         String text = Files.readString(log);
         assertTrue(text.contains("event=checkpoint_loaded"), "restarts resumed from a checkpoint");
@@ -127,7 +105,6 @@ class RotatingCrashTest {
     private static void write(Path in, Path checkpoint, AtomicInteger written, AtomicInteger rotations) throws Exception {
         OutputStream os = Files.newOutputStream(in, StandardOpenOption.APPEND);
         long start = System.nanoTime();
-        StringBuilder sb = new StringBuilder();
         for (int i = 0; i < LINES; i++) {
             if (i > 0 && i % ROTATE_EVERY == 0) {
                 String key = Files.getAttribute(in, "unix:dev") + ":" + Files.getAttribute(in, "unix:ino");
@@ -136,10 +113,7 @@ class RotatingCrashTest {
                 Files.move(in, in.resolveSibling("in.log." + rotations.incrementAndGet()));
                 os = Files.newOutputStream(in, StandardOpenOption.CREATE_NEW, StandardOpenOption.APPEND);
             }
-            sb.setLength(0);
-            sb.append("seq=").append(i).append(" level=info msg=\"request handled\" path=/api/v1/items user=")
-                    .append(i % 977).append('\n');
-            os.write(sb.toString().getBytes(StandardCharsets.UTF_8));
+            os.write(NumberedLines.line(i).getBytes(StandardCharsets.UTF_8));
             written.set(i + 1);
             // rate limit (not a wait for a condition): line i is due at start + i / rate
             long due = start + (long) i * 1_000_000_000L / LINES_PER_SECOND;
@@ -157,17 +131,6 @@ class RotatingCrashTest {
             return root.path("state").path("files").has(key);
         } catch (IOException e) {
             return false; // not written yet
-        }
-    }
-
-    private static long lineCount(Path p) {
-        if (!Files.exists(p)) {
-            return 0;
-        }
-        try (var lines = Files.lines(p, StandardCharsets.ISO_8859_1)) {
-            return lines.count();
-        } catch (IOException | java.io.UncheckedIOException e) {
-            return 0;
         }
     }
 }

@@ -1,14 +1,18 @@
 package io.hakobu.daemon;
 
+import static io.hakobu.daemon.DaemonTesting.freePort;
+import static io.hakobu.daemon.DaemonTesting.httpGet;
+import static io.hakobu.daemon.DaemonTesting.linesContaining;
+import static io.hakobu.daemon.DaemonTesting.read;
+import static io.hakobu.daemon.NumberedLines.append;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hakobu.daemon.NumberedLines.Tally;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -19,14 +23,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -89,9 +94,7 @@ class S3CrashTest {
     }
 
     private void startProxy() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            s3port = s.getLocalPort();
-        }
+        s3port = freePort();
         Path blobs = Files.createDirectories(dir.resolve("blobs"));
         Path props = dir.resolve("s3proxy.conf");
         Files.writeString(props, String.join("\n",
@@ -123,14 +126,6 @@ class S3CrashTest {
 
     private URI uri(String pathAndQuery) {
         return URI.create("http://127.0.0.1:" + s3port + pathAndQuery);
-    }
-
-    private static String read(Path p) {
-        try {
-            return Files.readString(p);
-        } catch (IOException e) {
-            return e.toString();
-        }
     }
 
     private String get(String pathAndQuery) throws IOException, InterruptedException {
@@ -193,24 +188,8 @@ class S3CrashTest {
         }
     }
 
-    private static long count(Path log, String needle) {
-        try {
-            return Files.readAllLines(log).stream().filter(l -> l.contains(needle)).count();
-        } catch (IOException e) {
-            return 0;
-        }
-    }
-
     private static void appendLines(Path in, int from, int n) throws IOException {
-        try (OutputStream os = Files.newOutputStream(in, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
-            StringBuilder sb = new StringBuilder();
-            for (int i = from; i < from + n; i++) {
-                sb.setLength(0);
-                sb.append("seq=").append(i).append(" level=info method=GET path=/api/items/").append(i % 9973)
-                        .append(" status=200 msg=\"archived line\"\n");
-                os.write(sb.toString().getBytes(StandardCharsets.UTF_8));
-            }
-        }
+        append(in, from, n, i -> "level=info method=GET path=/api/items/" + (i % 9973) + " status=200 msg=\"archived line\"");
     }
 
     @Test
@@ -245,16 +224,12 @@ class S3CrashTest {
 
         // hakobu check --online reaches the bucket; a missing bucket fails it with the reason
         Path checkLog = dir.resolve("check.log");
-        try (HakobuProcess p = HakobuProcess.start(checkLog, "check", "--online", "-c", cfg.toString())) {
-            assertEquals(0, p.waitFor(60), read(checkLog));
-        }
+        assertEquals(0, HakobuProcess.exec(checkLog, "check", "--online", "-c", cfg.toString()), () -> read(checkLog));
         assertTrue(read(checkLog).contains("sinks.archive: online: write access to s3://" + BUCKET), read(checkLog));
         Path badCfg = dir.resolve("bad.yaml");
         Files.writeString(badCfg, Files.readString(cfg).replace("bucket: " + BUCKET, "bucket: no-such-bucket"));
         Path badLog = dir.resolve("check-bad.log");
-        try (HakobuProcess p = HakobuProcess.start(badLog, "check", "--online", "-c", badCfg.toString())) {
-            assertEquals(1, p.waitFor(60), read(badLog));
-        }
+        assertEquals(1, HakobuProcess.exec(badLog, "check", "--online", "-c", badCfg.toString()), () -> read(badLog));
         assertTrue(read(badLog).contains("sinks.archive: online: FAILED: ") && read(badLog).contains("NoSuchBucket"),
                 read(badLog));
 
@@ -263,11 +238,11 @@ class S3CrashTest {
             if (round > 0) {
                 appendLines(in, round * part, part);
             }
-            long uploadedBefore = count(log, "event=uploaded");
-            try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
+            long uploadedBefore = linesContaining(log, "event=uploaded");
+            try (HakobuProcess p = HakobuProcess.run(log, cfg)) {
                 // kill while objects are staged and uploaded: after at least one more upload, at a random moment
                 Await.until(Duration.ofSeconds(120), "an upload in round " + round,
-                        () -> count(log, "event=uploaded") > uploadedBefore || !p.process().isAlive());
+                        () -> linesContaining(log, "event=uploaded") > uploadedBefore || !p.process().isAlive());
                 assertTrue(p.process().isAlive(), "hakobu exited: " + read(log));
                 long jitter = ThreadLocalRandom.current().nextLong(0, 400);
                 long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(jitter);
@@ -280,16 +255,16 @@ class S3CrashTest {
 
         // the last run finishes: every line reaches the bucket, then a graceful stop
         appendLines(in, 4 * part, lines - 4 * part);
-        long startsBefore = count(log, "event=started node=");
-        try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
+        long startsBefore = linesContaining(log, "event=started node=");
+        try (HakobuProcess p = HakobuProcess.run(log, cfg)) {
             // (the killed runs may have uploaded everything already: SIGTERM only once it runs)
-            Await.until(Duration.ofSeconds(60), "the last run started", () -> count(log, "event=started node=") > startsBefore);
+            Await.until(Duration.ofSeconds(60), "the last run started",
+                    () -> linesContaining(log, "event=started node=") > startsBefore);
             Await.until(Duration.ofSeconds(180), "every line in the bucket", () -> manifestEntries() >= lines);
             assertEquals(0, p.terminate(60), read(log));
         }
 
-        int[] seen = new int[lines];
-        long entries = 0;
+        Tally seen = new Tally(lines);
         int objects = 0;
         for (String k : keys()) {
             if (k.endsWith(".manifest.json")) {
@@ -300,30 +275,16 @@ class S3CrashTest {
             HttpResponse<java.io.InputStream> r = http.send(HttpRequest.newBuilder(uri(path(k))).GET().build(),
                     HttpResponse.BodyHandlers.ofInputStream());
             assertEquals(200, r.statusCode());
-            try (var reader = new java.io.BufferedReader(new java.io.InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = reader.readLine()) != null) {
-                    JsonNode e = JSON.readTree(line);
-                    seen[Integer.parseInt(e.path("seq").asText())]++;
-                    entries++;
-                }
-            }
+            seen.read(r.body());
         }
-        int lost = 0;
-        int duplicated = 0;
-        for (int s : seen) {
-            lost += s == 0 ? 1 : 0;
-            duplicated += s > 1 ? 1 : 0;
-        }
-        assertEquals(0, lost, "lines lost");
-        assertEquals(0, duplicated, "lines duplicated");
-        assertEquals(lines, entries);
+        seen.assertExactlyOnce("bucket");
         assertTrue(objects >= 5, "objects: " + objects);
         String uploads = get("/" + BUCKET + "?uploads");
         assertTrue(!UPLOAD.matcher(uploads).find(), "incomplete multipart uploads remain: " + uploads);
         System.out.println("S3CrashTest: kills=" + kills + " objects=" + objects + " multipart_aborted_logged="
-                + count(log, "event=multipart_aborted") + " spool_bytes_cut_logged=" + count(log, "uncommitted_bytes_removed")
-                + " already_present_logged=" + count(log, "already_present=true"));
+                + linesContaining(log, "event=multipart_aborted") + " spool_bytes_cut_logged="
+                + linesContaining(log, "uncommitted_bytes_removed") + " already_present_logged="
+                + linesContaining(log, "already_present=true"));
     }
 
     @Test
@@ -332,10 +293,7 @@ class S3CrashTest {
         Path in = dir.resolve("in.log");
         Path cfg = dir.resolve("hakobu.yaml");
         Path log = dir.resolve("hakobu.log");
-        int apiPort;
-        try (ServerSocket s = new ServerSocket(0)) {
-            apiPort = s.getLocalPort();
-        }
+        int apiPort = freePort();
         String bucket = "late";
         int lines = 5_000;
         Files.writeString(cfg, String.join("\n",
@@ -348,27 +306,18 @@ class S3CrashTest {
                         + " force_path_style: true, access_key_id: test, secret_access_key: test-secret, compression: gzip,"
                         + " batch: {max_bytes: 64KiB, timeout: 1s}}",
                 ""));
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < lines; i++) {
-            sb.append("seq=").append(i).append(" level=warn msg=\"waiting for the bucket\"\n");
-        }
-        Files.writeString(in, sb.toString());
-        try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
+        IntFunction<String> waiting = i -> "level=warn msg=\"waiting for the bucket\"";
+        append(in, 0, lines, waiting);
+        try (HakobuProcess p = HakobuProcess.run(log, cfg)) {
             // the first objects are staged, their upload fails: logged with the reason
             Await.until(Duration.ofSeconds(90), "the upload failure in the log",
                     () -> read(log).contains("event=upload_failed reason=no_such_bucket"));
             // new lines are refused by the sink, which keeps running and says why in /status
             int more = 500;
-            StringBuilder tail = new StringBuilder();
-            for (int i = lines; i < lines + more; i++) {
-                tail.append("seq=").append(i).append(" level=warn msg=\"waiting for the bucket\"\n");
-            }
-            Files.writeString(in, tail.toString(), StandardOpenOption.APPEND);
-            lines += more;
+            lines = append(in, lines, more, waiting);
             Await.until(Duration.ofSeconds(90), "last_error naming the missing bucket in /status", () -> {
                 try {
-                    JsonNode st = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + apiPort
-                            + "/status")).GET().build(), HttpResponse.BodyHandlers.ofString()).body());
+                    JsonNode st = JSON.readTree(httpGet(apiPort, "/status").body());
                     for (JsonNode c : st.path("components")) {
                         if (c.path("id").asText().contains("archive") && c.path("state").asText().equals("running")
                                 && c.path("last_error").asText().contains("no_such_bucket")) {
@@ -380,12 +329,10 @@ class S3CrashTest {
                     return false;
                 }
             });
-            String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + apiPort + "/metrics")).GET()
-                    .build(), HttpResponse.BodyHandlers.ofString()).body();
+            String metrics = httpGet(apiPort, "/metrics").body();
             assertTrue(metrics.contains("hakobu_upload_errors_total{component_id=\"archive\",component_type=\"s3\","
                     + "reason=\"no_such_bucket\"}"), metrics);
-            HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + apiPort
-                    + "/health")).GET().build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> health = httpGet(apiPort, "/health");
             assertEquals(503, health.statusCode(), health.body());
             assertTrue(health.body().contains("degraded") && health.body().contains("no_such_bucket"), health.body());
 
@@ -397,23 +344,15 @@ class S3CrashTest {
             Await.until(Duration.ofSeconds(120), "every line in the bucket", () -> manifestEntries(bucket) >= total);
             assertEquals(0, p.terminate(60), read(log));
         }
-        int[] seen = new int[lines];
+        Tally seen = new Tally(lines);
         for (String k : keys(bucket)) {
             if (k.endsWith(".manifest.json")) {
                 continue;
             }
             HttpResponse<java.io.InputStream> r = http.send(HttpRequest.newBuilder(uri(path(bucket, k))).GET().build(),
                     HttpResponse.BodyHandlers.ofInputStream());
-            try (var reader = new java.io.BufferedReader(new java.io.InputStreamReader(
-                    new java.util.zip.GZIPInputStream(r.body()), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = reader.readLine()) != null) {
-                    seen[Integer.parseInt(JSON.readTree(line).path("seq").asText())]++;
-                }
-            }
+            seen.read(new GZIPInputStream(r.body()));
         }
-        for (int i = 0; i < lines; i++) {
-            assertEquals(1, seen[i], "line " + i);
-        }
+        seen.assertExactlyOnce("bucket " + bucket);
     }
 }

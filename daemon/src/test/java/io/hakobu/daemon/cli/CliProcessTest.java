@@ -1,5 +1,9 @@
 package io.hakobu.daemon.cli;
 
+import static io.hakobu.daemon.DaemonTesting.awaitLog;
+import static io.hakobu.daemon.DaemonTesting.freePort;
+import static io.hakobu.daemon.DaemonTesting.httpGet;
+import static io.hakobu.daemon.DaemonTesting.read;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hakobu.daemon.Await;
 import io.hakobu.daemon.HakobuProcess;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,9 +33,7 @@ class CliProcessTest {
         Files.writeString(cfg, "node: {shutdown_grace: soon}\nsources:\n  a: {type: stdin, formt: ltsv}\n"
                 + "sinks:\n  o: {type: nosuch}\n");
         Path log = dir.resolve("out.txt");
-        try (HakobuProcess p = HakobuProcess.start(log, "check", "-c", cfg.toString())) {
-            assertEquals(1, p.waitFor(60));
-        }
+        assertEquals(1, HakobuProcess.exec(log, "check", "-c", cfg.toString()));
         String out = Files.readString(log);
         assertTrue(out.contains(cfg + ":1: node.shutdown_grace: expected a duration"), out);
         assertTrue(out.contains(cfg + ":3: sources.a.formt: unknown key (did you mean 'format'?)"), out);
@@ -47,11 +50,11 @@ class CliProcessTest {
                 + "sources:\n  in: {type: stdin, format: logfmt}\nsinks:\n  o: {type: stdout, encoding: ndjson}\n");
         Path log = dir.resolve("run.txt");
         try (HakobuProcess p = HakobuProcess.start(log, input.toFile(), "run", "-c", cfg.toString())) {
-            assertEquals(0, p.waitFor(60), () -> readQuietly(log));
+            assertEquals(0, p.waitFor(60), () -> read(log));
         }
         List<JsonNode> entries = Files.readAllLines(log, StandardCharsets.UTF_8).stream()
                 .filter(l -> l.startsWith("{")).map(CliProcessTest::json).toList();
-        assertEquals(4, entries.size(), () -> readQuietly(log));
+        assertEquals(4, entries.size(), () -> read(log));
         assertEquals("two", entries.get(0).path("b").asText());
         assertEquals("n1", entries.get(0).path("_HOSTNAME").asText());
         assertEquals("in", entries.get(0).path("_SOURCE").asText());
@@ -64,24 +67,17 @@ class CliProcessTest {
     @Test
     void usageErrorsExitOneAndAMissingFileIsNamed() throws Exception {
         Path log = dir.resolve("usage.txt");
-        try (HakobuProcess p = HakobuProcess.start(log, "run")) {
-            assertEquals(1, p.waitFor(60));
-        }
+        assertEquals(1, HakobuProcess.exec(log, "run"));
         assertTrue(Files.readString(log).contains("Missing required option"), Files.readString(log));
         Path log2 = dir.resolve("missing.txt");
-        try (HakobuProcess p = HakobuProcess.start(log2, "check", "-c", dir.resolve("nope.yaml").toString())) {
-            assertEquals(1, p.waitFor(60));
-        }
+        assertEquals(1, HakobuProcess.exec(log2, "check", "-c", dir.resolve("nope.yaml").toString()));
         assertTrue(Files.readString(log2).contains(dir.resolve("nope.yaml") + ": cannot read configuration: no such file"),
                 Files.readString(log2));
     }
 
     @Test
     void apiServesHealthMetricsAndStatus() throws Exception {
-        int port;
-        try (java.net.ServerSocket ss = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = ss.getLocalPort();
-        }
+        int port = freePort();
         Path in = dir.resolve("in.log");
         Files.writeString(in, "a\nb\nc\n");
         Path cfg = dir.resolve("api.yaml");
@@ -89,27 +85,25 @@ class CliProcessTest {
                 + "\"}\nsources:\n  f: {type: file, include: [\"" + in + "\"]}\nsinks:\n  o: {type: file, path: \""
                 + dir.resolve("o.ndjson") + "\"}\n");
         Path log = dir.resolve("api.txt");
-        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-        try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
-            String base = "http://127.0.0.1:" + port;
-            Await.until(Duration.ofSeconds(60), "3 entries delivered", () -> get(http, base + "/metrics").contains(
+        try (HakobuProcess p = HakobuProcess.run(log, cfg)) {
+            Await.until(Duration.ofSeconds(60), "3 entries delivered", () -> get(port, "/metrics").contains(
                     "hakobu_events_delivered_total{component_id=\"o\",component_type=\"file\"} 3"));
-            String metrics = get(http, base + "/metrics");
+            String metrics = get(port, "/metrics");
             assertTrue(metrics.contains("# TYPE hakobu_events_delivered_total counter"), metrics);
             assertTrue(metrics.contains("hakobu_files_watched{component_id=\"f\",component_type=\"file\"} 1"), metrics);
-            assertEquals("{\"status\":\"ok\"}", get(http, base + "/health"));
-            JsonNode status = JSON.readTree(get(http, base + "/status"));
+            assertEquals("{\"status\":\"ok\"}", get(port, "/health"));
+            JsonNode status = JSON.readTree(get(port, "/status"));
             assertEquals(2, status.path("components").size(), status::toString);
             assertEquals("running", status.path("components").get(0).path("state").asText(), status::toString);
             assertEquals(0, p.terminate(60));
         }
     }
 
-    private static String get(java.net.http.HttpClient http, String url) {
+    /** The body of {@code GET path} from the API; empty when it does not answer. */
+    private static String get(int port, String path) {
         try {
-            return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-        } catch (java.io.IOException e) {
+            return httpGet(port, path).body();
+        } catch (IOException e) {
             return "";
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -128,18 +122,14 @@ class CliProcessTest {
         Files.writeString(cfg, "node: {name: n1, data_dir: " + state + "}\n"
                 + "sources:\n  f: {type: file, include: [\"" + in + "\"]}\nsinks:\n  o: {type: stdout}\n");
         Path log = dir.resolve("fail.txt");
-        try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
-            assertEquals(2, p.waitFor(60), () -> readQuietly(log));
-        }
-        assertTrue(readQuietly(log).contains("source-f.json is not valid JSON"), readQuietly(log));
+        assertEquals(2, HakobuProcess.exec(log, "run", "-c", cfg.toString()), () -> read(log));
+        assertTrue(read(log).contains("source-f.json is not valid JSON"), read(log));
     }
 
     @Test
     void versionPrintsVersionAndJava() throws Exception {
         Path log = dir.resolve("v.txt");
-        try (HakobuProcess p = HakobuProcess.start(log, "version")) {
-            assertEquals(0, p.waitFor(60));
-        }
+        assertEquals(0, HakobuProcess.exec(log, "version"));
         String out = Files.readString(log);
         assertTrue(out.startsWith("hakobu "), out);
         assertTrue(out.contains("java 17") || out.contains("java "), out);
@@ -154,14 +144,14 @@ class CliProcessTest {
                 + "sources:\n  f: {type: file, include: [\"" + in + "\"]}\nsinks:\n  o: {type: file, path: \""
                 + dir.resolve("o.ndjson") + "\"}\n");
         Path log = dir.resolve("hup.txt");
-        try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
-            Await.until(Duration.ofSeconds(60), "started", () -> readQuietly(log).contains("event=started"));
+        try (HakobuProcess p = HakobuProcess.run(log, cfg)) {
+            awaitLog(Duration.ofSeconds(60), log, "event=started");
             new ProcessBuilder("kill", "-HUP", Long.toString(p.process().pid())).start().waitFor();
-            Await.until(Duration.ofSeconds(30), "sighup logged", () -> readQuietly(log).contains("event=sighup"));
+            awaitLog(Duration.ofSeconds(30), log, "event=sighup");
             assertTrue(p.process().isAlive(), "SIGHUP must not kill hakobu");
             assertEquals(0, p.terminate(60));
         }
-        assertTrue(readQuietly(log).contains("event=stopped drained=true"), readQuietly(log));
+        assertTrue(read(log).contains("event=stopped drained=true"), read(log));
     }
 
     @Test
@@ -173,18 +163,15 @@ class CliProcessTest {
                 + "sources:\n  f: {type: file, include: [\"" + in + "\"]}\nsinks:\n  o: {type: stdout}\n");
         Path log1 = dir.resolve("first.txt");
         Path log2 = dir.resolve("second.txt");
-        try (HakobuProcess first = HakobuProcess.start(log1, "run", "-c", cfg.toString())) {
-            Await.until(Duration.ofSeconds(60), "first started", () -> readQuietly(log1).contains("event=started"));
-            try (HakobuProcess second = HakobuProcess.start(log2, "run", "-c", cfg.toString())) {
-                assertEquals(2, second.waitFor(60));
-            }
-            assertTrue(readQuietly(log2).contains("is in use by another hakobu process (pid " + first.process().pid() + ")"),
-                    readQuietly(log2));
+        try (HakobuProcess first = HakobuProcess.run(log1, cfg)) {
+            awaitLog(Duration.ofSeconds(60), log1, "event=started");
+            assertEquals(2, HakobuProcess.exec(log2, "run", "-c", cfg.toString()));
+            assertTrue(read(log2).contains("is in use by another hakobu process (pid " + first.process().pid() + ")"),
+                    read(log2));
             first.kill(); // SIGKILL: the kernel releases the lock
         }
-        try (HakobuProcess third = HakobuProcess.start(dir.resolve("third.txt"), "run", "-c", cfg.toString())) {
-            Await.until(Duration.ofSeconds(60), "restarted after SIGKILL",
-                    () -> readQuietly(dir.resolve("third.txt")).contains("event=started"));
+        try (HakobuProcess third = HakobuProcess.run(dir.resolve("third.txt"), cfg)) {
+            awaitLog(Duration.ofSeconds(60), dir.resolve("third.txt"), "event=started");
             assertEquals(0, third.terminate(60));
         }
     }
@@ -194,14 +181,6 @@ class CliProcessTest {
             return JSON.readTree(s);
         } catch (Exception e) {
             throw new AssertionError("not JSON: " + s, e);
-        }
-    }
-
-    private static String readQuietly(Path p) {
-        try {
-            return Files.readString(p);
-        } catch (Exception e) {
-            return "";
         }
     }
 }

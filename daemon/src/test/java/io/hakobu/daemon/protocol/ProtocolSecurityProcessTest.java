@@ -1,25 +1,27 @@
 package io.hakobu.daemon.protocol;
 
-import static io.hakobu.daemon.protocol.ProtocolProcessTest.append;
-import static io.hakobu.daemon.protocol.ProtocolProcessTest.count;
-import static io.hakobu.daemon.protocol.ProtocolProcessTest.freePort;
-import static io.hakobu.daemon.protocol.ProtocolProcessTest.lineCount;
+import static io.hakobu.daemon.DaemonTesting.freePort;
+import static io.hakobu.daemon.DaemonTesting.metricSum;
+import static io.hakobu.daemon.DaemonTesting.read;
+import static io.hakobu.daemon.NumberedLines.append;
+import static io.hakobu.daemon.NumberedLines.lineCount;
+import static io.hakobu.daemon.NumberedLines.tally;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.hakobu.daemon.Await;
 import io.hakobu.daemon.HakobuProcess;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import io.hakobu.daemon.NumberedLines;
+import io.hakobu.daemon.NumberedLines.Tally;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -73,14 +75,6 @@ class ProtocolSecurityProcessTest {
                 "");
     }
 
-    private static String read(Path p) {
-        try {
-            return Files.exists(p) ? Files.readString(p) : "";
-        } catch (IOException e) {
-            return "";
-        }
-    }
-
     @Test
     void mutualTlsWithTokenAcceptsTheRightAgentAndRefusesOthersClearly() throws Exception {
         openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "ca.key");
@@ -121,14 +115,12 @@ class ProtocolSecurityProcessTest {
         // check: the configurations are valid (certificates and token files load)
         for (Path cfg : List.of(aggCfg, good, badToken, noCert)) {
             Path checkLog = dir.resolve("check.log");
-            try (HakobuProcess check = HakobuProcess.start(checkLog, "check", "-c", cfg.toString())) {
-                assertEquals(0, check.waitFor(60), read(checkLog));
-            }
+            assertEquals(0, HakobuProcess.exec(checkLog, "check", "-c", cfg.toString()), () -> read(checkLog));
         }
-        try (HakobuProcess agg = HakobuProcess.start(aggLog, "run", "-c", aggCfg.toString());
-             HakobuProcess a = HakobuProcess.start(goodLog, "run", "-c", good.toString());
-             HakobuProcess b = HakobuProcess.start(badTokenLog, "run", "-c", badToken.toString());
-             HakobuProcess c = HakobuProcess.start(noCertLog, "run", "-c", noCert.toString())) {
+        try (HakobuProcess agg = HakobuProcess.run(aggLog, aggCfg);
+             HakobuProcess a = HakobuProcess.run(goodLog, good);
+             HakobuProcess b = HakobuProcess.run(badTokenLog, badToken);
+             HakobuProcess c = HakobuProcess.run(noCertLog, noCert)) {
             Await.until(Duration.ofSeconds(90), "every line from the good agent", () -> lineCount(out) >= lines);
             Await.until(Duration.ofSeconds(60), "the wrong token refused on both sides",
                     () -> read(badTokenLog).contains("event=refused") && read(badTokenLog).contains("code=auth_failed")
@@ -142,27 +134,8 @@ class ProtocolSecurityProcessTest {
             assertEquals(0, a.terminate(60));
             assertEquals(0, agg.terminate(60));
         }
-        int[] counts = count(List.of(out), lines);
-        assertEquals(0, counts[0], "lost");
-        assertEquals(0, counts[1], "duplicated");
+        tally(lines, out).assertExactlyOnce("output");
         assertEquals(lines, lineCount(out), "only the good agent's lines");
-    }
-
-    private static long metric(int apiPort, String name) {
-        try {
-            HttpResponse<String> r = HttpClient.newHttpClient().send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + apiPort + "/metrics")).timeout(Duration.ofSeconds(5)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            long sum = 0;
-            for (String line : r.body().split("\n")) {
-                if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
-                    sum += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-                }
-            }
-            return sum;
-        } catch (Exception e) {
-            return -1;
-        }
     }
 
     /**
@@ -192,20 +165,20 @@ class ProtocolSecurityProcessTest {
         int agents = 3;
         int lines = 20_000;
         List<HakobuProcess> procs = new ArrayList<>();
-        try (HakobuProcess agg = HakobuProcess.start(dir.resolve("agg.log"), "run", "-c", aggCfg.toString())) {
+        try (HakobuProcess agg = HakobuProcess.run(dir.resolve("agg.log"), aggCfg)) {
             for (int i = 0; i < agents; i++) {
                 Path in = dir.resolve("in-" + i + ".log");
                 Files.createFile(in);
                 append(in, 0, lines);
                 Path cfg = dir.resolve("agent-" + i + ".yaml");
                 Files.writeString(cfg, agentYaml("agent-" + i, port, null, null, in));
-                procs.add(HakobuProcess.start(dir.resolve("agent-" + i + ".log"), "run", "-c", cfg.toString()));
+                procs.add(HakobuProcess.run(dir.resolve("agent-" + i + ".log"), cfg));
             }
             Await.until(Duration.ofSeconds(90), "the aggregator to stop reading",
-                    () -> metric(aggApi, "hakobu_reads_paused_total") > 0);
-            long received = metric(aggApi, "hakobu_events_received_total");
+                    () -> metricSum(aggApi, "hakobu_reads_paused_total") > 0);
+            long received = metricSum(aggApi, "hakobu_events_received_total");
             assertTrue(received < (long) agents * lines, "the agents could not send everything: " + received);
-            assertEquals(0, metric(aggApi, "hakobu_events_dropped_total"), "nothing dropped");
+            assertEquals(0, metricSum(aggApi, "hakobu_events_dropped_total"), "nothing dropped");
             Files.delete(blocker); // the sink comes back
             Await.until(Duration.ofSeconds(150), "everything to arrive", () -> lineCount(out) >= (long) agents * lines);
             for (HakobuProcess p : procs) {
@@ -217,26 +190,12 @@ class ProtocolSecurityProcessTest {
                 p.close();
             }
         }
-        java.util.Map<String, boolean[]> seen = new java.util.HashMap<>();
-        int dups = 0;
-        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        Map<String, Tally> seen = new HashMap<>();
         for (String line : Files.readAllLines(out)) {
-            var n = json.readTree(line);
-            boolean[] s = seen.computeIfAbsent(n.path("_HOSTNAME").asText(), k -> new boolean[lines]);
-            int seq = Integer.parseInt(n.path("seq").asText());
-            if (s[seq]) {
-                dups++;
-            }
-            s[seq] = true;
+            JsonNode n = NumberedLines.JSON.readTree(line);
+            seen.computeIfAbsent(n.path("_HOSTNAME").asText(), k -> new Tally(lines)).add(NumberedLines.seq(n));
         }
         assertEquals(agents, seen.size(), seen.keySet()::toString);
-        int lost = 0;
-        for (boolean[] s : seen.values()) {
-            for (boolean b : s) {
-                lost += b ? 0 : 1;
-            }
-        }
-        assertEquals(0, lost, "lost");
-        assertEquals(0, dups, "duplicated");
+        seen.forEach((agent, t) -> t.assertExactlyOnce("lines from " + agent));
     }
 }

@@ -1,15 +1,15 @@
 package io.hakobu.daemon.source.journald;
 
+import static io.hakobu.daemon.NumberedLines.awaitMoreLinesThan;
+import static io.hakobu.daemon.NumberedLines.lineCount;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hakobu.daemon.Await;
 import io.hakobu.daemon.HakobuProcess;
-import java.io.BufferedReader;
+import io.hakobu.daemon.NumberedLines.Tally;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,7 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
  * number in its MESSAGE.
  */
 class JournaldCrashRecoveryTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int ENTRIES = 40_000;
     private static final int KILLS = 3;
 
@@ -67,10 +66,8 @@ class JournaldCrashRecoveryTest {
         int written = 0;
         for (int round = 0; round < KILLS; round++) {
             written = append(journal, written, 5_000);      // unread entries for this round
-            try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
-                long before = lineCount(out);
-                Await.until(Duration.ofSeconds(60), "output to grow (round " + round + ")",
-                        () -> lineCount(out) > before + 1000);
+            try (HakobuProcess p = HakobuProcess.run(log, cfg)) {
+                awaitMoreLinesThan(Duration.ofSeconds(60), "output to grow (round " + round + ")", out, 1000);
                 Await.until(Duration.ofSeconds(60), "a source checkpoint", () -> Files.exists(checkpoint));
                 written = append(journal, written, 5_000);   // the journal grows while hakobu follows it
                 p.kill();
@@ -85,39 +82,19 @@ class JournaldCrashRecoveryTest {
         }
         written = append(journal, written, ENTRIES - written);
         assertEquals(ENTRIES, written);
-        try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
+        try (HakobuProcess p = HakobuProcess.run(log, cfg)) {
             Await.until(Duration.ofSeconds(120), "every entry in the output", () -> lineCount(out) >= ENTRIES);
             assertEquals(0, p.terminate(60), "graceful stop exit code; log: " + log);
         }
 
-        boolean[] seen = new boolean[ENTRIES];
-        int total = 0;
-        int dups = 0;
-        try (BufferedReader r = Files.newBufferedReader(out, StandardCharsets.UTF_8)) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                total++;
-                JsonNode n = JSON.readTree(line);
-                int seq = Integer.parseInt(n.path("MESSAGE").asText().substring("msg ".length()));
-                if (seen[seq]) {
-                    dups++;
-                }
-                seen[seq] = true;
-                assertEquals(JournalFiles.T0 + seq, n.path("__REALTIME_TIMESTAMP").asLong());
-                assertEquals("at first\n\tat line " + seq, n.path("TRACE").asText(), "multi-line field, end to end");
-                assertArrayEquals(payload(seq), Base64.getDecoder().decode(n.path("PAYLOAD").path("base64").asText()),
-                        "binary field, end to end (disk buffer, NDJSON as base64)");
-            }
-        }
-        int lost = 0;
-        for (boolean s : seen) {
-            if (!s) {
-                lost++;
-            }
-        }
-        assertEquals(0, lost, "lost entries");
-        assertEquals(0, dups, "duplicated entries");
-        assertEquals(ENTRIES, total);
+        new Tally(ENTRIES).read(out, n -> {
+            int seq = Integer.parseInt(n.path("MESSAGE").asText().substring("msg ".length()));
+            assertEquals(JournalFiles.T0 + seq, n.path("__REALTIME_TIMESTAMP").asLong());
+            assertEquals("at first\n\tat line " + seq, n.path("TRACE").asText(), "multi-line field, end to end");
+            assertArrayEquals(payload(seq), Base64.getDecoder().decode(n.path("PAYLOAD").path("base64").asText()),
+                    "binary field, end to end (disk buffer, NDJSON as base64)");
+            return seq;
+        }).assertExactlyOnce("entries in the output");
         String logText = Files.readString(log);
         assertTrue(logText.contains("event=checkpoint_loaded"), "restarts resumed from a checkpoint");
         assertTrue(!logText.contains("event=journal_gap"), "no gap reported");
@@ -151,16 +128,5 @@ class JournaldCrashRecoveryTest {
                 .filter(ProcessHandle::isAlive)
                 .filter(h -> List.of(h.info().arguments().orElse(new String[0])).contains(arg))
                 .toList();
-    }
-
-    private static long lineCount(Path p) {
-        if (!Files.exists(p)) {
-            return 0;
-        }
-        try (var lines = Files.lines(p, StandardCharsets.ISO_8859_1)) {
-            return lines.count();
-        } catch (IOException | java.io.UncheckedIOException e) {
-            return 0;
-        }
     }
 }

@@ -16,6 +16,7 @@ import io.hakobu.core.pipeline.WhenFull;
 import io.hakobu.core.telemetry.ComponentMetrics;
 import io.hakobu.core.telemetry.Metrics;
 import io.hakobu.daemon.Await;
+import io.hakobu.daemon.DaemonTesting;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -83,7 +84,7 @@ class SyslogBackpressureTest {
 
     @Test
     void tcpPausesAndLosesNothingUdpDropsAreCounted() throws Exception {
-        int port = SyslogTesting.freePort();
+        int port = DaemonTesting.freePort();
         long maxPending = 64 << 10;
         SyslogSourceConfig config = new SyslogSourceConfig(
                 List.of(SyslogSourceConfig.Listen.parse("tcp://127.0.0.1:" + port),

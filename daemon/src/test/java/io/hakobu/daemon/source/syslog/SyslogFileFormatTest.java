@@ -1,6 +1,6 @@
 package io.hakobu.daemon.source.syslog;
 
-import static io.hakobu.daemon.source.syslog.SyslogTesting.count;
+import static io.hakobu.daemon.NumberedLines.lineCount;
 import static io.hakobu.daemon.source.syslog.SyslogTesting.find;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -43,8 +43,8 @@ class SyslogFileFormatTest {
                 "  out: {type: file, path: \"" + out + "\", encoding: ndjson}",
                 ""));
         Path log = dir.resolve("hakobu.log");
-        try (HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
-            Await.until(Duration.ofSeconds(60), "4 entries", () -> count(out) >= 4);
+        try (HakobuProcess p = HakobuProcess.run(log, cfg)) {
+            Await.until(Duration.ofSeconds(60), "4 entries", () -> lineCount(out) >= 4);
             assertEquals(0, p.terminate(60));
         }
         List<JsonNode> all = SyslogTesting.entries(out);

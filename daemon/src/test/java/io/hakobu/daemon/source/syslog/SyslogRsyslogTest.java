@@ -1,6 +1,9 @@
 package io.hakobu.daemon.source.syslog;
 
-import static io.hakobu.daemon.source.syslog.SyslogTesting.count;
+import static io.hakobu.daemon.DaemonTesting.freePort;
+import static io.hakobu.daemon.DaemonTesting.linesContaining;
+import static io.hakobu.daemon.DaemonTesting.read;
+import static io.hakobu.daemon.NumberedLines.lineCount;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,8 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.hakobu.daemon.Await;
 import io.hakobu.daemon.HakobuProcess;
+import io.hakobu.daemon.NumberedLines.Tally;
 import java.io.BufferedWriter;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,8 +39,8 @@ class SyslogRsyslogTest {
     @Test
     void rsyslogForwardsOverTcpCountedNoneLostNoneDuplicated() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(RSYSLOGD), "rsyslogd is not installed");
-        int octetPort = SyslogTesting.freePort();
-        int lfPort = SyslogTesting.freePort();
+        int octetPort = freePort();
+        int lfPort = freePort();
         Path out = dir.resolve("out/syslog.ndjson");
         Path log = dir.resolve("hakobu.log");
         Path cfg = dir.resolve("hakobu.yaml");
@@ -68,16 +71,16 @@ class SyslogRsyslogTest {
                 "       action.resumeRetryCount=\"-1\" queue.type=\"LinkedList\" queue.size=\"100000\")",
                 ""));
 
-        try (HakobuProcess hakobu = HakobuProcess.start(log, "run", "-c", cfg.toString())) {
+        try (HakobuProcess hakobu = HakobuProcess.run(log, cfg)) {
             Await.until(Duration.ofSeconds(60), "2 listeners",
-                    () -> read(log).lines().filter(l -> l.contains("status=listening")).count() >= 2 || !hakobu.process().isAlive());
+                    () -> linesContaining(log, "status=listening") >= 2 || !hakobu.process().isAlive());
             assertTrue(hakobu.process().isAlive(), () -> read(log));
             Process rsyslog = new ProcessBuilder(RSYSLOGD.toString(), "-n", "-f", rsyslogConf.toString(),
                     "-i", dir.resolve("rsyslog.pid").toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("rsyslog.out").toFile()).start();
             try {
                 Await.until(Duration.ofSeconds(120), 2 * LINES + " entries (rsyslog output: " + dir.resolve("rsyslog.out") + ")",
-                        () -> count(out) >= 2 * LINES);
+                        () -> lineCount(out) >= 2 * LINES);
             } finally {
                 rsyslog.destroy(); // SIGTERM to the process this test started
                 if (!rsyslog.waitFor(30, TimeUnit.SECONDS)) {
@@ -87,8 +90,8 @@ class SyslogRsyslogTest {
             assertEquals(0, hakobu.terminate(60), () -> "graceful stop; log: " + read(log));
         }
 
-        int[] octet = new int[LINES];
-        int[] lf = new int[LINES];
+        Tally octet = new Tally(LINES);
+        Tally lf = new Tally(LINES);
         List<JsonNode> all = SyslogTesting.entries(out);
         for (JsonNode e : all) {
             String msg = e.path("MESSAGE").asText();
@@ -101,25 +104,15 @@ class SyslogRsyslogTest {
             assertFalse("aggregator".equals(e.path("_HOSTNAME").asText()), "the relaying host's name");
             String cursor = e.path("__CURSOR").asText();
             if (cursor.startsWith("syslog:tcp://127.0.0.1:" + octetPort + ":")) {
-                octet[i]++;
+                octet.add(i);
             } else {
                 assertTrue(cursor.startsWith("syslog:tcp://127.0.0.1:" + lfPort + ":"), cursor);
-                lf[i]++;
+                lf.add(i);
             }
         }
-        for (int i = 0; i < LINES; i++) {
-            assertEquals(1, octet[i], "line " + i + " over octet-counted TCP");
-            assertEquals(1, lf[i], "line " + i + " over LF-framed TCP");
-        }
+        octet.assertExactlyOnce("lines over octet-counted TCP");
+        lf.assertExactlyOnce("lines over LF-framed TCP");
         assertEquals(2 * LINES, all.size());
         assertEquals(2 * LINES, all.stream().map(e -> e.path("__ID").asText()).distinct().count(), "unique __IDs");
-    }
-
-    private static String read(Path p) {
-        try {
-            return Files.exists(p) ? Files.readString(p) : "";
-        } catch (IOException e) {
-            return "";
-        }
     }
 }

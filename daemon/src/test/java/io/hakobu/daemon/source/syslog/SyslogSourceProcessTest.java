@@ -1,6 +1,10 @@
 package io.hakobu.daemon.source.syslog;
 
-import static io.hakobu.daemon.source.syslog.SyslogTesting.count;
+import static io.hakobu.daemon.DaemonTesting.freePort;
+import static io.hakobu.daemon.DaemonTesting.httpGet;
+import static io.hakobu.daemon.DaemonTesting.linesContaining;
+import static io.hakobu.daemon.DaemonTesting.read;
+import static io.hakobu.daemon.NumberedLines.lineCount;
 import static io.hakobu.daemon.source.syslog.SyslogTesting.entries;
 import static io.hakobu.daemon.source.syslog.SyslogTesting.find;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,10 +23,6 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,8 +52,8 @@ class SyslogSourceProcessTest {
     private Path streamSock;
 
     private Path config(String extra) throws IOException {
-        port = SyslogTesting.freePort();
-        apiPort = SyslogTesting.freePort();
+        port = freePort();
+        apiPort = freePort();
         out = dir.resolve("out/syslog.ndjson");
         log = dir.resolve("hakobu.log");
         dgramSock = dir.resolve("sock/log");
@@ -76,22 +76,11 @@ class SyslogSourceProcessTest {
     }
 
     private HakobuProcess start(Path cfg) throws Exception {
-        HakobuProcess p = HakobuProcess.start(log, "run", "-c", cfg.toString());
-        Await.until(Duration.ofSeconds(60), "4 listeners", () -> listening() >= 4 || !p.process().isAlive());
+        HakobuProcess p = HakobuProcess.run(log, cfg);
+        Await.until(Duration.ofSeconds(60), "4 listeners",
+                () -> linesContaining(log, "status=listening") >= 4 || !p.process().isAlive());
         assertTrue(p.process().isAlive(), () -> "hakobu exited; log: " + read(log));
         return p;
-    }
-
-    private long listening() {
-        return read(log).lines().filter(l -> l.contains("status=listening")).count();
-    }
-
-    private static String read(Path p) {
-        try {
-            return Files.exists(p) ? Files.readString(p) : "";
-        } catch (IOException e) {
-            return "";
-        }
     }
 
     private void logger(String... args) throws Exception {
@@ -122,7 +111,7 @@ class SyslogSourceProcessTest {
             logger("-u", dgramSock.toString(), "-d", "--rfc5424", "-t", "unix5424", "hello unix datagram 5424");
             logger("-u", streamSock.toString(), "-T", "-t", "unixstream", "hello unix stream");
             logger("-u", streamSock.toString(), "-T", "--rfc3164", "-t", "unixstream3164", "hello unix stream 3164");
-            Await.until(Duration.ofSeconds(30), "8 entries", () -> count(out) >= 8);
+            Await.until(Duration.ofSeconds(30), "8 entries", () -> lineCount(out) >= 8);
 
             List<JsonNode> all = entries(out);
             assertEquals(8, all.size(), all::toString);
@@ -174,7 +163,7 @@ class SyslogSourceProcessTest {
             assertEquals("unixstream3164", find(all, "hello unix stream 3164").path("SYSLOG_IDENTIFIER").asText());
             assertEquals("hello unix stream", find(all, "hello unix stream").path("MESSAGE").asText());
 
-            String metrics = get("/metrics");
+            String metrics = httpGet(apiPort, "/metrics").body();
             assertEquals(2, metric(metrics, "hakobu_messages_received_total", "transport=\"udp\""), metrics);
             assertEquals(2, metric(metrics, "hakobu_messages_received_total", "transport=\"tcp\""), metrics);
             assertEquals(2, metric(metrics, "hakobu_messages_received_total", "transport=\"unix\""), metrics);
@@ -221,12 +210,12 @@ class SyslogSourceProcessTest {
                 byte[] huge = ascii("<13>Nov  5 09:07:03 h app: " + "u".repeat(4000));
                 d.send(new DatagramPacket(huge, huge.length, target));                          // 9 oversize datagram
             }
-            Await.until(Duration.ofSeconds(30), "9 malformed entries", () -> count(out) >= 9);
+            Await.until(Duration.ofSeconds(30), "9 malformed entries", () -> lineCount(out) >= 9);
             // the listeners still work
             logger("--rfc5424", "-T", "--octet-count", "-n", "127.0.0.1", "-P", Integer.toString(port), "-t", "ok", "still alive tcp");
             logger("--rfc3164", "-d", "-n", "127.0.0.1", "-P", Integer.toString(port), "-t", "ok", "still alive udp");
             logger("-u", dgramSock.toString(), "-d", "-t", "ok", "still alive unix");
-            Await.until(Duration.ofSeconds(30), "12 entries", () -> count(out) >= 12);
+            Await.until(Duration.ofSeconds(30), "12 entries", () -> lineCount(out) >= 12);
 
             List<JsonNode> all = entries(out);
             assertEquals(12, all.size(), all::toString);
@@ -246,18 +235,11 @@ class SyslogSourceProcessTest {
                 assertNotNull(e, alive);
                 assertEquals("ok", e.path("SYSLOG_IDENTIFIER").asText());
             }
-            String metrics = get("/metrics");
+            String metrics = httpGet(apiPort, "/metrics").body();
             assertEquals(parseErrors, metric(metrics, "hakobu_parse_errors_total", "component_id=\"syslog\""), metrics);
             assertEquals(4, metric(metrics, "hakobu_messages_truncated_total", "component_id=\"syslog\""), metrics);
             assertEquals(0, p.terminate(60), () -> "graceful stop; log: " + read(log));
         }
-    }
-
-    private String get(String path) throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + apiPort + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        return r.body();
     }
 
     /** The value of the first sample of {@code name} whose labels contain {@code label}; -1 if none. */
