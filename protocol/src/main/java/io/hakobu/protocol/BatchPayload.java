@@ -1,6 +1,9 @@
 package io.hakobu.protocol;
 
 import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
+import com.github.luben.zstd.ZstdDecompressCtx;
+import com.github.luben.zstd.ZstdException;
 import io.hakobu.core.buffer.CorruptRecordException;
 import io.hakobu.core.buffer.RecordCodec;
 import io.hakobu.core.codec.ByteBuilder;
@@ -15,8 +18,9 @@ import java.util.List;
  * {@code first_seq}/{@code last_seq} are the first and last record's, and its entry count is the
  * sum of the records'.
  *
- * <p>Not thread-safe (it keeps a {@link RecordCodec} and a scratch buffer): one per connection or
- * per sink thread.
+ * <p>Not thread-safe (it keeps a {@link RecordCodec}, scratch buffers and zstd contexts, reused
+ * for every frame so that compressing allocates no native memory per frame): one per connection
+ * or per sink thread.
  */
 public final class BatchPayload {
     /** A run of entries from one source, identified by its sequence number in the stream. */
@@ -26,6 +30,9 @@ public final class BatchPayload {
 
     private final RecordCodec codec = new RecordCodec();
     private final ByteBuilder scratch = new ByteBuilder(64 * 1024);
+    private byte[] compressed = new byte[0];
+    private ZstdCompressCtx compressor;
+    private ZstdDecompressCtx decompressor;
 
     /**
      * Encodes {@code records} (non-empty, increasing seq) as one BATCH frame of {@code stream}.
@@ -60,12 +67,23 @@ public final class BatchPayload {
         byte[] data;
         byte compression;
         if (zstd) {
-            byte[] dst = new byte[(int) Zstd.compressBound(raw)];
-            long n = Zstd.compressByteArray(dst, 0, dst.length, scratch.array(), 0, raw, ZSTD_LEVEL);
-            if (Zstd.isError(n)) {
-                throw new IllegalStateException("zstd compression failed: " + Zstd.getErrorName(n));
+            int bound = (int) Math.min(Integer.MAX_VALUE - 16, Zstd.compressBound(raw));
+            if (compressed.length < bound) {
+                compressed = new byte[bound];
             }
-            data = java.util.Arrays.copyOf(dst, (int) n);
+            if (compressor == null) {
+                compressor = new ZstdCompressCtx().setLevel(ZSTD_LEVEL);
+            }
+            int n;
+            try {
+                n = compressor.compressByteArray(compressed, 0, bound, scratch.array(), 0, raw);
+            } catch (ZstdException e) {
+                throw new IllegalStateException("zstd compression failed: " + e.getMessage(), e);
+            }
+            data = java.util.Arrays.copyOf(compressed, n);
+            if (compressed.length > (16 << 20)) {
+                compressed = new byte[0]; // give back memory after a huge frame
+            }
             compression = Frame.COMPRESSION_ZSTD;
         } else {
             data = scratch.toByteArray();
@@ -90,14 +108,15 @@ public final class BatchPayload {
                         + " decompressed bytes, above the limit of " + maxRawBytes);
             }
             raw = new byte[b.rawLength()];
+            if (decompressor == null) {
+                decompressor = new ZstdDecompressCtx();
+            }
             long n;
             try {
-                n = Zstd.decompressByteArray(raw, 0, raw.length, b.data(), 0, b.data().length);
+                n = decompressor.decompressByteArray(raw, 0, raw.length, b.data(), 0, b.data().length);
             } catch (RuntimeException e) {
+                // one-shot decompression starts afresh each call: the context stays usable
                 throw new ProtocolException(ErrorCode.BAD_COMPRESSION, "zstd data does not decompress: " + e.getMessage());
-            }
-            if (Zstd.isError(n)) {
-                throw new ProtocolException(ErrorCode.BAD_COMPRESSION, "zstd data does not decompress: " + Zstd.getErrorName(n));
             }
             if (n != raw.length) {
                 throw new ProtocolException(ErrorCode.BAD_COMPRESSION, "zstd data decompresses to " + n

@@ -580,7 +580,7 @@ public final class ForwardClient implements AutoCloseable {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            if (!reported) {
+            if (!reported && !closed) { // our own close is not a problem
                 reported = true;
                 if (wasReady) {
                     problem(ep, "connection closed", true);

@@ -69,6 +69,8 @@ final class DiskSinkBuffer implements SinkBuffer {
     private final ConcurrentLinkedQueue<Hot> hot = new ConcurrentLinkedQueue<>();
     private final AtomicLong hotBytes = new AtomicLong();
     private final AtomicLong hotCount = new AtomicLong();
+    /** Writer thread: the last record put in the hot cache. */
+    private long lastHotSeq = -1;
 
     private volatile Thread parkedReader;
     private volatile boolean writerBusy;
@@ -98,6 +100,7 @@ final class DiskSinkBuffer implements SinkBuffer {
         this.bytesWritten = metrics.counter("buffer_written_bytes_total");
         this.writeErrors = metrics.counter("buffer_write_errors_total");
         this.dropped = metrics.counter("events_dropped_total", "reason", "buffer_full", "intentional", "true");
+        this.fullPauses = metrics.counter("buffer_full_pauses_total");
         this.tooLarge = metrics.counter("events_dropped_total", "reason", "too_large", "intentional", "false");
         this.readFromDisk = metrics.counter("buffer_batches_read_total", "from", "disk");
         this.readFromMemory = metrics.counter("buffer_batches_read_total", "from", "memory");
@@ -266,8 +269,15 @@ final class DiskSinkBuffer implements SinkBuffer {
             }
             if (!waited) {
                 waited = true;
-                log.warn("sink={} event=buffer_full disk_bytes={} max_bytes={} action=pause_sources", id, d.diskBytes(),
-                        config.maxBytes());
+                fullPauses.inc();
+                long now = System.nanoTime();
+                if (now - lastFullWarnNanos >= FULL_WARN_INTERVAL_NANOS || lastFullWarnNanos == 0) {
+                    log.warn("sink={} event=buffer_full disk_bytes={} max_bytes={} action=pause_sources pauses_total={} (logged at most once a minute)",
+                            id, d.diskBytes(), config.maxBytes(), fullPauses.get());
+                    lastFullWarnNanos = now;
+                } else if (log.isDebugEnabled()) {
+                    log.debug("sink={} event=buffer_full disk_bytes={} max_bytes={} action=pause_sources", id, d.diskBytes(), config.maxBytes());
+                }
             }
             if (shutdown.isDraining() && shutdown.deadlinePassed(System.nanoTime())) {
                 return false;
@@ -334,11 +344,19 @@ final class DiskSinkBuffer implements SinkBuffer {
      * readable, from the memory cache while it has room.
      */
     private void synced(List<Hot> unsynced) {
+        DiskBuffer d = disk;
         for (Hot h : unsynced) {
-            if (hotCount.get() < HOT_BATCHES && hotBytes.get() + h.batch().bytes() <= HOT_BYTES) {
+            // cache only what the reader will take from the cache: batches that follow the cached
+            // ones, or, with the cache empty, the batch the reader is at. Once the reader lags
+            // behind the cache, nothing is cached until it catches up, so a lagging sink's batches
+            // do not linger on the heap (they would only be read from disk anyway)
+            boolean follows = hotCount.get() > 0 && lastHotSeq + 1 == h.at().firstSeq();
+            boolean readerHere = hotCount.get() == 0 && d != null && d.readNext() >= h.at().firstSeq();
+            if ((follows || readerHere) && hotCount.get() < HOT_BATCHES && hotBytes.get() + h.batch().bytes() <= HOT_BYTES) {
                 hotBytes.addAndGet(h.batch().bytes());
                 hotCount.incrementAndGet();
                 hot.add(h);
+                lastHotSeq = h.at().lastSeq();
             }
         }
         LockSupport.unpark(parkedReader);
@@ -478,6 +496,9 @@ final class DiskSinkBuffer implements SinkBuffer {
     }
 
     private long reportedCorruptions;
+    private static final long FULL_WARN_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+    private final Counter fullPauses;
+    private long lastFullWarnNanos;
 
     private void pollHot() {
         Hot h = hot.poll();

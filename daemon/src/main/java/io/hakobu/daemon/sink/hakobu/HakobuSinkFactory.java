@@ -61,7 +61,7 @@ public final class HakobuSinkFactory implements SinkFactory<HakobuSinkConfig> {
             cfg.problem("backoff_max", "expected at least backoff_min (" + bMin + " ms)");
         }
         long ackTimeout = millis(cfg, "ack_timeout", Duration.ofSeconds(60), 1000);
-        int writesInFlight = (int) cfg.integer("writes_in_flight", 4, 1, 64);
+        int writesInFlight = (int) cfg.integer("writes_in_flight", 2, 1, 64);
         long linger = cfg.duration("linger", Duration.ofMillis(10)).toMillis();
         if (linger > 60_000) {
             cfg.problem("linger", "expected at most 1m");
