@@ -1,5 +1,6 @@
 package io.hakobu.protocol;
 
+import io.hakobu.core.pipeline.Backoff;
 import io.hakobu.core.telemetry.ComponentMetrics;
 import io.hakobu.core.telemetry.Counter;
 import io.netty.bootstrap.Bootstrap;
@@ -517,15 +518,9 @@ public final class ForwardClient implements AutoCloseable {
         }
     }
 
-    /** Exponential backoff with equal jitter: uniform in [ceiling/2, ceiling], ceiling = min·2^(attempt-1) ≤ max. */
+    /** {@link Backoff#millis}: uniform in [ceiling/2, ceiling], ceiling = min·2^(attempt-1) ≤ max. */
     static long backoffMillis(int attempt, long minMillis, long maxMillis, double random) {
-        int shift = Math.min(Math.max(attempt - 1, 0), 30);
-        long ceiling = minMillis << shift;
-        if (ceiling <= 0 || ceiling > maxMillis || (ceiling >> shift) != minMillis) {
-            ceiling = maxMillis;
-        }
-        long half = ceiling / 2;
-        return Math.max(1, Math.min(ceiling, half + (long) (random * (ceiling - half + 1))));
+        return Backoff.millis(attempt, minMillis, maxMillis, random);
     }
 
     @Override

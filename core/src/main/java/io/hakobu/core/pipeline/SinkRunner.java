@@ -535,21 +535,9 @@ final class SinkRunner implements SinkContext, Runnable {
 
     // ---- helpers -----------------------------------------------------------------------------
 
-    /**
-     * Exponential backoff with "equal jitter": the ceiling doubles from {@code minMillis} up to
-     * {@code maxMillis}, and the delay is uniform in [ceiling/2, ceiling], never below {@code minMillis}.
-     *
-     * @param random uniform in [0, 1)
-     */
+    /** {@link Backoff#atLeastMin}: the delay before retry {@code attempt}. */
     static long backoffMillis(int attempt, long minMillis, long maxMillis, double random) {
-        int shift = Math.min(Math.max(attempt - 1, 0), 30);
-        long ceiling = minMillis << shift;
-        if (ceiling <= 0 || ceiling > maxMillis || (ceiling >> shift) != minMillis) {
-            ceiling = maxMillis;
-        }
-        long half = ceiling / 2;
-        long delay = half + (long) (random * (ceiling - half + 1));
-        return Math.max(minMillis, Math.min(delay, ceiling));
+        return Backoff.atLeastMin(attempt, minMillis, maxMillis, random);
     }
 
     private static long countEvents(List<Batch> batches) {

@@ -8,6 +8,7 @@ import io.hakobu.core.codec.ByteBuilder;
 import io.hakobu.core.codec.NdjsonEncoder;
 import io.hakobu.core.event.Fields;
 import io.hakobu.core.event.LogEntry;
+import io.hakobu.core.pipeline.Backoff;
 import io.hakobu.core.pipeline.Batch;
 import io.hakobu.core.pipeline.DeliveryStatus;
 import io.hakobu.core.pipeline.NodeInfo;
@@ -764,10 +765,7 @@ final class S3Sink implements Sink {
     }
 
     static long backoffMillis(int attempt) {
-        int shift = Math.min(Math.max(attempt - 1, 0), 20);
-        long ceiling = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS << shift);
-        long half = ceiling / 2;
-        return Math.max(MIN_BACKOFF_MS, half + ThreadLocalRandom.current().nextLong(ceiling - half + 1));
+        return Backoff.atLeastMin(attempt, MIN_BACKOFF_MS, MAX_BACKOFF_MS, ThreadLocalRandom.current().nextDouble());
     }
 
     /** Holds lock. */
