@@ -23,8 +23,28 @@ import java.util.List;
  * or per sink thread.
  */
 public final class BatchPayload {
-    /** A run of entries from one source, identified by its sequence number in the stream. */
-    public record Record(long seq, String sourceId, List<LogEntry> entries) { }
+    /**
+     * A run of entries from one source, identified by its sequence number in the stream; or, with
+     * {@code encoded}, a record already in {@link RecordCodec} form (a disk buffer record, whose
+     * embedded sequence number must be {@code seq}), copied into the frame as it is.
+     */
+    public record Record(long seq, String sourceId, List<LogEntry> entries, byte[] encoded) {
+        public Record(long seq, String sourceId, List<LogEntry> entries) {
+            this(seq, sourceId, entries, null);
+        }
+
+        /** A record from an encoded payload. */
+        public static Record encoded(long seq, String sourceId, byte[] payload) {
+            if (RecordCodec.seqOf(payload, 0) != seq) {
+                throw new IllegalArgumentException("payload holds record " + RecordCodec.seqOf(payload, 0) + ", not " + seq);
+            }
+            return new Record(seq, sourceId, List.of(), payload);
+        }
+
+        int size() {
+            return encoded != null ? RecordCodec.countOf(encoded, 0) : entries.size();
+        }
+    }
 
     public static final int ZSTD_LEVEL = 1;
 
@@ -51,14 +71,18 @@ public final class BatchPayload {
             prev = r.seq();
             int at = scratch.length();
             scratch.write(0).write(0).write(0).write(0); // length, patched below
-            codec.encode(r.seq(), r.sourceId(), r.entries(), 0, r.entries().size(), scratch);
+            if (r.encoded() != null) {
+                scratch.write(r.encoded());
+            } else {
+                codec.encode(r.seq(), r.sourceId(), r.entries(), 0, r.entries().size(), scratch);
+            }
             int len = scratch.length() - at - 4;
             byte[] a = scratch.array();
             a[at] = (byte) (len >>> 24);
             a[at + 1] = (byte) (len >>> 16);
             a[at + 2] = (byte) (len >>> 8);
             a[at + 3] = (byte) len;
-            entries += r.entries().size();
+            entries += r.size();
         }
         if (entries <= 0 || entries > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("entry count " + entries);

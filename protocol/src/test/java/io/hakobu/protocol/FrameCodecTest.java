@@ -224,6 +224,28 @@ class FrameCodecTest {
     }
 
     @Test
+    void anEncodedRecordGoesIntoTheFrameAsItIsAndDecodesLikeItsEntries() {
+        BatchPayload.Record plain = record(11, "app", 4);
+        io.hakobu.core.codec.ByteBuilder bb = new io.hakobu.core.codec.ByteBuilder(256);
+        new io.hakobu.core.buffer.RecordCodec().encode(11, "app", plain.entries(), 0, plain.entries().size(), bb);
+        BatchPayload.Record raw = BatchPayload.Record.encoded(11, "app", bb.toByteArray());
+        BatchPayload p = new BatchPayload();
+        Frame.Batch mixed = p.encode("s", List.of(record(10, "nginx", 2), raw), true);
+        assertEquals(6, mixed.entries());
+        List<BatchPayload.Record> back = p.decode(mixed, MAX);
+        assertEquals(2, back.size());
+        assertEquals(11, back.get(1).seq());
+        assertEquals("app", back.get(1).sourceId());
+        for (int k = 0; k < 4; k++) {
+            assertEquals(plain.entries().get(k).toString(), back.get(1).entries().get(k).toString());
+        }
+        Frame.Batch fromEntries = p.encode("s", List.of(record(10, "nginx", 2), plain), true);
+        assertEquals(fromEntries.rawLength(), mixed.rawLength(), "the same bytes either way");
+        assertThrows(IllegalArgumentException.class, () -> BatchPayload.Record.encoded(12, "app", bb.toByteArray()),
+                "the payload's own sequence number must match");
+    }
+
+    @Test
     void payloadRoundTripsWithAndWithoutZstd() {
         BatchPayload p = new BatchPayload();
         List<BatchPayload.Record> recs = List.of(record(10, "nginx", 5), record(11, "app", 2), record(15, "nginx", 1));

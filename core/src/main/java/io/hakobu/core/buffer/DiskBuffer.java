@@ -78,7 +78,15 @@ public final class DiskBuffer implements Closeable {
             long damagedBytes, long missingRecords, List<String> problems) { }
 
     /** A record read back: its sequence number, entries, source and payload size. */
-    public record ReadRecord(long seq, String sourceId, List<LogEntry> entries, long payloadBytes) { }
+    /**
+     * A record read back: decoded {@code entries}, or, from {@link #read(boolean) read(true)}, the
+     * verified payload as it is on disk ({@code encoded}, {@code count} entries; entries empty).
+     */
+    public record ReadRecord(long seq, String sourceId, List<LogEntry> entries, long payloadBytes, byte[] encoded, int count) {
+        public ReadRecord(long seq, String sourceId, List<LogEntry> entries, long payloadBytes) {
+            this(seq, sourceId, entries, payloadBytes, null, entries.size());
+        }
+    }
 
     /** The records a batch became (see {@link #append}). */
     public record Appended(long firstSeq, long lastSeq, long payloadBytes) { }
@@ -687,6 +695,14 @@ public final class DiskBuffer implements Closeable {
      * counted ({@link #readCorruptions()}). Reader thread only.
      */
     public ReadRecord read() throws IOException {
+        return read(false);
+    }
+
+    /**
+     * Like {@link #read()}; with {@code encoded}, the record's payload is returned as it is (CRC
+     * checked, header parsed, entries not decoded) for a sink that sends records on unchanged.
+     */
+    public ReadRecord read(boolean encoded) throws IOException {
         while (readNext <= syncedSeq) {
             if (readSegment != null && readSegment.lastSeq < readNext && (readSegment.sealed
                     || !segments.containsKey(readSegment.base))) {
@@ -732,6 +748,18 @@ public final class DiskBuffer implements Closeable {
             long seq = RecordCodec.seqOf(payload, 0);
             if (seq < readNext) {
                 continue; // acknowledged before a restart
+            }
+            if (encoded) {
+                String source;
+                try {
+                    source = readCodec.sourceOf(payload, len);
+                } catch (CorruptRecordException e) {
+                    corruptAt(s, start, e.getMessage());
+                    readNext = seq + 1;
+                    continue;
+                }
+                readNext = seq + 1;
+                return new ReadRecord(seq, source, List.of(), len, payload, RecordCodec.countOf(payload, 0));
             }
             RecordCodec.Decoded d;
             try {

@@ -252,6 +252,27 @@ public final class RecordCodec {
         return readIntBe(payload, off + COUNT_OFFSET);
     }
 
+    /**
+     * The source id of a payload, without decoding its entries.
+     *
+     * @throws CorruptRecordException if the header is not well-formed
+     */
+    public String sourceOf(byte[] payload, int length) throws CorruptRecordException {
+        Cursor c = new Cursor(payload, length);
+        try {
+            c.longBe();
+            int count = c.intBe();
+            if (count < 0 || count > length) {
+                throw new CorruptRecordException("entry count " + count + " out of range");
+            }
+            return c.string();
+        } catch (IndexOutOfBoundsException e) {
+            throw new CorruptRecordException("record ends inside its header");
+        } finally {
+            resetTables();
+        }
+    }
+
     /** A decoded record. */
     public record Decoded(long seq, String sourceId, List<LogEntry> entries) { }
 

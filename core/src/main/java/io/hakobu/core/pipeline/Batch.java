@@ -1,5 +1,7 @@
 package io.hakobu.core.pipeline;
 
+import io.hakobu.core.buffer.CorruptRecordException;
+import io.hakobu.core.buffer.RecordCodec;
 import io.hakobu.core.event.LogEntry;
 import java.util.List;
 import java.util.Objects;
@@ -16,6 +18,11 @@ public final class Batch {
     private final long createdNanos;
     private final long firstRecord;
     private final long lastRecord;
+    /** One disk buffer record's payload, not decoded (see {@link #encoded()}), or null. */
+    private final byte[] encoded;
+    private final int count;
+    /** The decoded entries of an encoded batch, once somebody asked for them. */
+    private volatile List<LogEntry> decoded;
 
     public Batch(String sourceId, List<LogEntry> entries, long bytes, BatchAck ack) {
         this(sourceId, entries, bytes, ack, -1, -1);
@@ -36,6 +43,32 @@ public final class Batch {
         this.bytes = bytes;
         this.ack = Objects.requireNonNull(ack, "ack");
         this.createdNanos = System.nanoTime();
+        this.encoded = null;
+        this.count = entries.size();
+    }
+
+    private Batch(String sourceId, byte[] encoded, int count, long bytes, BatchAck ack, long record) {
+        this.sourceId = Objects.requireNonNull(sourceId, "sourceId");
+        this.encoded = Objects.requireNonNull(encoded, "encoded");
+        this.count = count;
+        this.entries = null;
+        this.bytes = bytes;
+        this.ack = Objects.requireNonNull(ack, "ack");
+        this.createdNanos = System.nanoTime();
+        this.firstRecord = record;
+        this.lastRecord = record;
+    }
+
+    /**
+     * A batch of one disk buffer record, left encoded for a sink that sends records on unchanged
+     * (see {@link Sink#acceptsEncoded()}); {@code payload} is the record's {@link RecordCodec}
+     * payload with sequence number {@code record}, holding {@code count} entries.
+     */
+    public static Batch encoded(String sourceId, byte[] payload, int count, long bytes, BatchAck ack, long record) {
+        if (record < 0 || count < 0) {
+            throw new IllegalArgumentException("record " + record + " count " + count);
+        }
+        return new Batch(sourceId, payload, count, bytes, ack, record);
     }
 
     /** A batch whose byte size is the sum of its entries' {@link LogEntry#sizeEstimate()}. */
@@ -51,12 +84,34 @@ public final class Batch {
         return sourceId;
     }
 
+    /** The entries; an {@link #encoded()} batch decodes them on first use. */
     public List<LogEntry> entries() {
-        return entries;
+        if (entries != null) {
+            return entries;
+        }
+        List<LogEntry> d = decoded;
+        if (d == null) {
+            try {
+                d = new RecordCodec().decode(encoded, encoded.length).entries();
+            } catch (CorruptRecordException e) {
+                throw new IllegalStateException("buffer record " + firstRecord + " does not decode: " + e.getMessage(), e);
+            }
+            decoded = d;
+        }
+        return d;
+    }
+
+    /**
+     * For a batch read from a disk buffer by a sink that {@linkplain Sink#acceptsEncoded() accepts
+     * encoded records}: the record's payload exactly as the buffer stored it (sequence number
+     * {@link #firstRecord()}, {@link #size()} entries); null for every other batch. Do not modify.
+     */
+    public byte[] encoded() {
+        return encoded;
     }
 
     public int size() {
-        return entries.size();
+        return count;
     }
 
     public long bytes() {

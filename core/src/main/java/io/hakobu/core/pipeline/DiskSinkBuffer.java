@@ -468,15 +468,23 @@ final class DiskSinkBuffer implements SinkBuffer {
                     if (next > d.readableSeq()) {
                         break;
                     }
-                    DiskBuffer.ReadRecord r = d.read();
+                    DiskBuffer.ReadRecord r = d.read(readEncoded);
                     if (r == null) {
                         break;
                     }
-                    long est = 0;
-                    for (LogEntry e : r.entries()) {
-                        est += e.sizeEstimate();
+                    if (r.encoded() != null) {
+                        long seq = r.seq();
+                        long n = r.count();
+                        long payloadBytes = r.payloadBytes();
+                        b = Batch.encoded(r.sourceId(), r.encoded(), r.count(), r.encoded().length + 64L,
+                                new BatchAck(status -> d.ack(seq, n, payloadBytes)), seq);
+                    } else {
+                        long est = 0;
+                        for (LogEntry e : r.entries()) {
+                            est += e.sizeEstimate();
+                        }
+                        b = forSink(r.sourceId(), r.entries(), est, r.seq(), r.seq(), r.payloadBytes());
                     }
-                    b = forSink(r.sourceId(), r.entries(), est, r.seq(), r.seq(), r.payloadBytes());
                     readFromDisk.inc();
                 }
                 out.add(b);
@@ -512,6 +520,14 @@ final class DiskSinkBuffer implements SinkBuffer {
         DiskBuffer d = disk;
         long n = entries.size();
         return new Batch(sourceId, entries, bytes, new BatchAck(status -> d.ack(lastSeq, n, payloadBytes)), firstSeq, lastSeq);
+    }
+
+    /** Reader thread: hand records read from disk over still encoded (see {@link Sink#acceptsEncoded()}). */
+    private boolean readEncoded;
+
+    @Override
+    public void readEncoded(boolean on) {
+        readEncoded = on;
     }
 
     @Override

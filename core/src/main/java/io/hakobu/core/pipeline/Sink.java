@@ -27,6 +27,16 @@ public interface Sink {
         return WritePolicy.SERIAL;
     }
 
+    /**
+     * True when the sink can take batches read from its disk buffer still encoded (one record
+     * each, {@link Batch#encoded()}): the buffer then skips decoding them. Such a sink must still
+     * accept ordinary batches (the buffer hands those over when it has them in memory). Read once,
+     * after {@link #start}.
+     */
+    default boolean acceptsEncoded() {
+        return false;
+    }
+
     CompletionStage<DeliveryStatus> write(List<Batch> batches) throws Exception;
 
     /**

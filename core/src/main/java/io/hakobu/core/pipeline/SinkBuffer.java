@@ -21,6 +21,10 @@ interface SinkBuffer {
 
     void wakeProducers();
 
+    /** Whether batches read back from disk may stay encoded ({@link Batch#encoded()}); runner thread. */
+    default void readEncoded(boolean on) {
+    }
+
     /** Moves batches for the sink into {@code out}; runner thread. */
     int drainTo(Collection<? super Batch> out, int maxBatches, long maxBytes);
 

@@ -217,6 +217,7 @@ final class SinkRunner implements SinkContext, Runnable {
         if (policy == null) {
             policy = WritePolicy.SERIAL;
         }
+        queue.readEncoded(sink.acceptsEncoded());
         ArrayDeque<Write> inFlight = new ArrayDeque<>();
         List<Batch> taken = new ArrayList<>();
         for (;;) {

@@ -57,6 +57,7 @@ class DiskBufferPipelineTest {
         final Map<Long, Integer> seen = new ConcurrentHashMap<>();
         final AtomicBoolean down = new AtomicBoolean();
         final List<long[]> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final java.util.concurrent.atomic.AtomicInteger encodedBatches = new java.util.concurrent.atomic.AtomicInteger();
         final ScriptedSink sink;
 
         RecordingSink(Queue<String> events) {
@@ -66,6 +67,12 @@ class DiskBufferPipelineTest {
                 }
                 for (Batch b : batches) {
                     records.add(new long[] {b.firstRecord(), b.lastRecord()});
+                    if (b.encoded() != null) {
+                        encodedBatches.incrementAndGet();
+                        assertEquals(b.firstRecord(), b.lastRecord(), "an encoded batch is one record");
+                        assertEquals(b.firstRecord(), io.hakobu.core.buffer.RecordCodec.seqOf(b.encoded(), 0));
+                        assertEquals(b.size(), b.entries().size(), "its entries decode on demand");
+                    }
                     for (LogEntry e : b.entries()) {
                         seen.merge(e.position(), 1, Integer::sum);
                     }
@@ -132,6 +139,31 @@ class DiskBufferPipelineTest {
         assertTrue(p2.stop(Duration.ofSeconds(5)));
         up.assertExactlyOnce(count);
         up.assertContiguousRecords(1); // the same records, numbered as before the restart
+    }
+
+    @Test
+    void aSinkThatAcceptsEncodedRecordsGetsThemUndecodedFromDisk() throws Exception {
+        int count = 3000;
+        RecordingSink down = new RecordingSink(events);
+        down.down.set(true);
+        CountingSource src = new CountingSource("src", count, events);
+        Pipeline p = pipeline(src, down.sink, BufferConfig.disk(64L << 20, WhenFull.BLOCK, Duration.ofMillis(20)));
+        await(Duration.ofSeconds(30), () -> src.acker.acknowledged() != null && src.acker.acknowledged() == count - 1, "buffered");
+        p.stop(Duration.ofMillis(200));
+
+        RecordingSink up = new RecordingSink(events);
+        up.sink.acceptsEncoded = true;
+        Pipeline p2 = pipeline(new CountingSource("src", 0, events), up.sink, BufferConfig.disk(64L << 20, WhenFull.BLOCK, Duration.ZERO));
+        await(Duration.ofSeconds(30), () -> up.seen.size() == count, "delivery after restart");
+        await(p2::idle, "acknowledged");
+        assertTrue(p2.stop(Duration.ofSeconds(5)));
+        up.assertExactlyOnce(count);
+        up.assertContiguousRecords(1);
+        assertEquals(up.records.size(), up.encodedBatches.get(), "everything read from disk came encoded");
+        assertTrue(up.encodedBatches.get() > 0);
+        try (DiskBuffer d = DiskBuffer.open(dataDir.resolve("buffer").resolve("out"), new DiskBuffer.Options(64L << 20, 1 << 20))) {
+            assertEquals(0, d.unackedEntries(), "encoded batches acknowledge their records");
+        }
     }
 
     @Test

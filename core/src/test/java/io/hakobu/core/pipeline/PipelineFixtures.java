@@ -86,6 +86,7 @@ final class PipelineFixtures {
         volatile Thread closeThread;
         volatile WritePolicy policy = WritePolicy.SERIAL;
         volatile String problem;
+        volatile boolean acceptsEncoded;
 
         ScriptedSink(String name, Queue<String> events, Function<List<Batch>, CompletionStage<DeliveryStatus>> responder) {
             this.name = name;
@@ -111,6 +112,11 @@ final class PipelineFixtures {
         @Override
         public String problem() {
             return problem;
+        }
+
+        @Override
+        public boolean acceptsEncoded() {
+            return acceptsEncoded;
         }
 
         @Override

@@ -121,6 +121,12 @@ final class HakobuSink implements Sink {
         return new WritePolicy(config.writesInFlight(), TimeUnit.MILLISECONDS.toNanos(config.lingerMillis()), config.batchMaxBytes());
     }
 
+    /** Records read back from the disk buffer go out as they are: no decoding and re-encoding here. */
+    @Override
+    public boolean acceptsEncoded() {
+        return true;
+    }
+
     @Override
     public String problem() {
         ForwardClient c = client;
@@ -154,7 +160,8 @@ final class HakobuSink implements Sink {
                 runBytes = 0;
                 runEvents = 0;
             }
-            run.add(new BatchPayload.Record(seq, b.sourceId(), b.entries()));
+            run.add(b.encoded() != null ? BatchPayload.Record.encoded(seq, b.sourceId(), b.encoded())
+                    : new BatchPayload.Record(seq, b.sourceId(), b.entries()));
             runStream = stream;
             runBytes += b.bytes();
             runEvents += b.size();
