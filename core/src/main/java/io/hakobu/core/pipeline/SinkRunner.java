@@ -37,7 +37,7 @@ final class SinkRunner implements SinkContext, Runnable {
     private static final Logger log = LoggerFactory.getLogger(SinkRunner.class);
 
     static final int MAX_WRITE_BATCHES = 64;
-    static final long MAX_WRITE_BYTES = 8L << 20;
+    static final long MAX_WRITE_BYTES = WritePolicy.DEFAULT_WRITE_BYTES;
     /** Safety net for parks; every real wake-up is signalled. */
     private static final long MAX_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -251,7 +251,7 @@ final class SinkRunner implements SinkContext, Runnable {
             boolean room = inFlight.size() < policy.maxInFlight();
             if (room) {
                 busy = true; // before the drain: see isIdle()
-                if (queue.drainTo(taken, MAX_WRITE_BATCHES, MAX_WRITE_BYTES) > 0) {
+                if (queue.drainTo(taken, MAX_WRITE_BATCHES, policy.maxWriteBytes()) > 0) {
                     if (policy.lingerNanos() > 0) {
                         linger(taken, policy);
                     }
@@ -283,7 +283,8 @@ final class SinkRunner implements SinkContext, Runnable {
             bytes += b.bytes();
         }
         long until = System.nanoTime() + policy.lingerNanos();
-        while (bytes < policy.lingerBytes() && taken.size() < MAX_WRITE_BATCHES && bytes < MAX_WRITE_BYTES && !shutdown.isStopping()) {
+        while (bytes < policy.lingerBytes() && taken.size() < MAX_WRITE_BATCHES && bytes < policy.maxWriteBytes()
+                && !shutdown.isStopping()) {
             long left = until - System.nanoTime();
             if (left <= 0) {
                 return;
@@ -292,7 +293,7 @@ final class SinkRunner implements SinkContext, Runnable {
                 continue; // woken by a completing write, or the time is up: re-check
             }
             int before = taken.size();
-            queue.drainTo(taken, MAX_WRITE_BATCHES - taken.size(), MAX_WRITE_BYTES - bytes);
+            queue.drainTo(taken, MAX_WRITE_BATCHES - taken.size(), policy.maxWriteBytes() - bytes);
             for (int i = before; i < taken.size(); i++) {
                 bytes += taken.get(i).bytes();
             }

@@ -22,12 +22,23 @@ import java.util.concurrent.TimeUnit;
  * @param maxInFlight writes handed to the sink and not yet resolved, at least 1
  * @param lingerNanos longest wait for more data before a write smaller than {@code lingerBytes}
  * @param lingerBytes a drain of at least this many bytes is written at once
+ * @param maxWriteBytes the most bytes ({@link Batch#bytes()}) one write takes (at least one batch
+ *     is always taken); with {@code maxInFlight} it bounds the memory a sink holds in flight
  */
-public record WritePolicy(int maxInFlight, long lingerNanos, long lingerBytes) {
+public record WritePolicy(int maxInFlight, long lingerNanos, long lingerBytes, long maxWriteBytes) {
+    /** The default size of one write: 8 MiB. */
+    public static final long DEFAULT_WRITE_BYTES = 8L << 20;
     /** One write at a time, no linger: the default. */
     public static final WritePolicy SERIAL = new WritePolicy(1, 0, 0);
 
+    public WritePolicy(int maxInFlight, long lingerNanos, long lingerBytes) {
+        this(maxInFlight, lingerNanos, lingerBytes, DEFAULT_WRITE_BYTES);
+    }
+
     public WritePolicy {
+        if (maxWriteBytes < 1) {
+            throw new IllegalArgumentException("maxWriteBytes must be positive: " + maxWriteBytes);
+        }
         if (maxInFlight < 1 || maxInFlight > 1024) {
             throw new IllegalArgumentException("maxInFlight must be in 1..1024: " + maxInFlight);
         }

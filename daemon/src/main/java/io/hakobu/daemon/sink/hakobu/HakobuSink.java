@@ -52,6 +52,8 @@ import org.slf4j.LoggerFactory;
 final class HakobuSink implements Sink {
     private static final Logger log = LoggerFactory.getLogger(HakobuSink.class);
     static final String EPOCH_FILE = "protocol-epoch";
+    /** The most buffer bytes one write takes (unless batch_max_bytes is larger). */
+    static final long WRITE_BYTES = 4L << 20;
 
     private final String id;
     private final HakobuSinkConfig config;
@@ -118,7 +120,10 @@ final class HakobuSink implements Sink {
 
     @Override
     public WritePolicy writePolicy() {
-        return new WritePolicy(config.writesInFlight(), TimeUnit.MILLISECONDS.toNanos(config.lingerMillis()), config.batchMaxBytes());
+        // a write is a few frames: enough to fill the window, small enough that the writes in
+        // flight (their batches stay on the heap until acknowledged) fit an agent's small heap
+        return new WritePolicy(config.writesInFlight(), TimeUnit.MILLISECONDS.toNanos(config.lingerMillis()), config.batchMaxBytes(),
+                Math.max(config.batchMaxBytes(), WRITE_BYTES));
     }
 
     /** Records read back from the disk buffer go out as they are: no decoding and re-encoding here. */
