@@ -135,6 +135,8 @@ public final class ForwardServer implements AutoCloseable {
     private final Counter connections;
     private final Counter bytesIn;
     private final Counter tlsFailures;
+    /** Refusals and TLS failures repeat with every retry of a misconfigured agent: log each once a minute. */
+    private final LogLimiter repeats = new LogLimiter(1, TimeUnit.MINUTES);
     private final Counter acksSent;
     private final Counter heartbeats;
     private final Map<String, Counter> framesIn = new HashMap<>();
@@ -345,8 +347,13 @@ public final class ForwardServer implements AutoCloseable {
             } else if (evt instanceof SslHandshakeCompletionEvent hs && !hs.isSuccess()) {
                 failed = true;
                 tlsFailures.inc();
-                log.warn("source={} event=tls_handshake_failed remote={} reason=\"{}\"", settings.id(), conn.remote(),
-                        Tls.describe(hs.cause()));
+                String why = Tls.describe(hs.cause());
+                if (repeats.allow(host(conn.remote()) + " tls " + why)) {
+                    log.warn("source={} event=tls_handshake_failed remote={} reason=\"{}\" (logged once a minute per host and reason)",
+                            settings.id(), conn.remote(), why);
+                } else {
+                    log.debug("source={} event=tls_handshake_failed remote={} reason=\"{}\"", settings.id(), conn.remote(), why);
+                }
                 ctx.close();
             }
             ctx.fireUserEventTriggered(evt);
@@ -383,12 +390,24 @@ public final class ForwardServer implements AutoCloseable {
             failed = true;
             errors.get(e.code()).inc();
             if (e.code() != ErrorCode.SHUTTING_DOWN) {
-                log.warn("source={} event=protocol_error conn={} node={} remote={} code={} message=\"{}\" action=close", settings.id(),
-                        conn.id(), conn.node(), conn.remote(), e.code().label(), e.getMessage());
+                if (repeats.allow(host(conn.remote()) + " " + e.code().label() + " " + e.getMessage())) {
+                    log.warn("source={} event=protocol_error conn={} node={} remote={} code={} message=\"{}\" action=close", settings.id(),
+                            conn.id(), conn.node(), conn.remote(), e.code().label(), e.getMessage());
+                } else {
+                    log.debug("source={} event=protocol_error conn={} node={} remote={} code={} message=\"{}\" action=close",
+                            settings.id(), conn.id(), conn.node(), conn.remote(), e.code().label(), e.getMessage());
+                }
             }
             ctx.channel().config().setAutoRead(false);
             ctx.writeAndFlush(new Frame.Error(e.code(), e.getMessage())).addListener(ChannelFutureListener.CLOSE);
         }
+    }
+
+    /** The host part of a remote address as {@code Connection} prints it ({@code /10.0.0.5:41234}). */
+    static String host(Object remote) {
+        String r = String.valueOf(remote);
+        int colon = r.lastIndexOf(':');
+        return colon > 0 ? r.substring(0, colon) : r;
     }
 
     static boolean isSslFailure(Throwable t) {

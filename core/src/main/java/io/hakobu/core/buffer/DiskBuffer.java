@@ -749,28 +749,24 @@ public final class DiskBuffer implements Closeable {
             if (seq < readNext) {
                 continue; // acknowledged before a restart
             }
-            if (encoded) {
-                String source;
-                try {
-                    source = readCodec.sourceOf(payload, len);
-                } catch (CorruptRecordException e) {
-                    corruptAt(s, start, e.getMessage());
-                    readNext = seq + 1;
-                    continue;
-                }
-                readNext = seq + 1;
-                return new ReadRecord(seq, source, List.of(), len, payload, RecordCodec.countOf(payload, 0));
-            }
-            RecordCodec.Decoded d;
+            String source;
+            List<LogEntry> entries = List.of();
             try {
-                d = readCodec.decode(payload, len);
+                if (encoded) {
+                    source = readCodec.sourceOf(payload, len); // the entries stay encoded
+                } else {
+                    RecordCodec.Decoded d = readCodec.decode(payload, len);
+                    source = d.sourceId();
+                    entries = d.entries();
+                }
             } catch (CorruptRecordException e) {
                 corruptAt(s, start, e.getMessage());
                 readNext = seq + 1;
                 continue;
             }
             readNext = seq + 1;
-            return new ReadRecord(seq, d.sourceId(), d.entries(), len);
+            return encoded ? new ReadRecord(seq, source, entries, len, payload, RecordCodec.countOf(payload, 0))
+                    : new ReadRecord(seq, source, entries, len);
         }
         return null;
     }

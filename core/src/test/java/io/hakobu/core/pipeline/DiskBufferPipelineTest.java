@@ -118,9 +118,11 @@ class DiskBufferPipelineTest {
         }
     }
 
-    @Test
-    void sourcesAreAcknowledgedByTheBufferWhileTheSinkIsDownAndEverythingArrivesAfterARestart() throws Exception {
-        int count = 3000;
+    /**
+     * Emits {@code count} entries while the sink is down (the buffer alone acknowledges them),
+     * stops, then starts again with {@code up} as the sink and waits until it has everything.
+     */
+    private void bufferWhileDownThenDeliver(int count, RecordingSink up) throws Exception {
         RecordingSink down = new RecordingSink(events);
         down.down.set(true);
         CountingSource src = new CountingSource("src", count, events);
@@ -131,7 +133,6 @@ class DiskBufferPipelineTest {
         assertEquals(0, down.seen.size());
         p.stop(Duration.ofMillis(200));
 
-        RecordingSink up = new RecordingSink(events);
         CountingSource none = new CountingSource("src", 0, events);
         Pipeline p2 = pipeline(none, up.sink, BufferConfig.disk(64L << 20, WhenFull.BLOCK, Duration.ZERO));
         await(Duration.ofSeconds(30), () -> up.seen.size() == count, "delivery after restart");
@@ -142,23 +143,17 @@ class DiskBufferPipelineTest {
     }
 
     @Test
-    void aSinkThatAcceptsEncodedRecordsGetsThemUndecodedFromDisk() throws Exception {
-        int count = 3000;
-        RecordingSink down = new RecordingSink(events);
-        down.down.set(true);
-        CountingSource src = new CountingSource("src", count, events);
-        Pipeline p = pipeline(src, down.sink, BufferConfig.disk(64L << 20, WhenFull.BLOCK, Duration.ofMillis(20)));
-        await(Duration.ofSeconds(30), () -> src.acker.acknowledged() != null && src.acker.acknowledged() == count - 1, "buffered");
-        p.stop(Duration.ofMillis(200));
+    void sourcesAreAcknowledgedByTheBufferWhileTheSinkIsDownAndEverythingArrivesAfterARestart() throws Exception {
+        RecordingSink up = new RecordingSink(events);
+        bufferWhileDownThenDeliver(3000, up);
+        assertEquals(0, up.encodedBatches.get(), "a sink that does not ask for encoded records gets entries");
+    }
 
+    @Test
+    void aSinkThatAcceptsEncodedRecordsGetsThemUndecodedFromDisk() throws Exception {
         RecordingSink up = new RecordingSink(events);
         up.sink.acceptsEncoded = true;
-        Pipeline p2 = pipeline(new CountingSource("src", 0, events), up.sink, BufferConfig.disk(64L << 20, WhenFull.BLOCK, Duration.ZERO));
-        await(Duration.ofSeconds(30), () -> up.seen.size() == count, "delivery after restart");
-        await(p2::idle, "acknowledged");
-        assertTrue(p2.stop(Duration.ofSeconds(5)));
-        up.assertExactlyOnce(count);
-        up.assertContiguousRecords(1);
+        bufferWhileDownThenDeliver(3000, up);
         assertEquals(up.records.size(), up.encodedBatches.get(), "everything read from disk came encoded");
         assertTrue(up.encodedBatches.get() > 0);
         try (DiskBuffer d = DiskBuffer.open(dataDir.resolve("buffer").resolve("out"), new DiskBuffer.Options(64L << 20, 1 << 20))) {

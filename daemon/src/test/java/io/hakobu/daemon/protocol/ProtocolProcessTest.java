@@ -6,15 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hakobu.daemon.Await;
+import io.hakobu.daemon.DaemonTesting;
 import io.hakobu.daemon.HakobuProcess;
+import io.hakobu.daemon.NumberedLines;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -37,12 +36,6 @@ class ProtocolProcessTest {
     Path dir;
 
     private Path in;
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     static String agentYaml(Path dir, Path in, String strategy, String extra, int... ports) {
         StringBuilder eps = new StringBuilder();
@@ -91,7 +84,7 @@ class ProtocolProcessTest {
     void aggregatorKilledMidStreamAndRestarted() throws Exception {
         in = dir.resolve("in.log");
         Files.createFile(in);
-        int port = freePort();
+        int port = DaemonTesting.freePort();
         Path out = dir.resolve("out/out.ndjson");
         Path agentCfg = write("agent.yaml", agentYaml(dir, in, "failover", "", port));
         Path aggCfg = write("agg.yaml", aggregatorYaml(dir.resolve("agg-1"), out, port, ""));
@@ -100,25 +93,23 @@ class ProtocolProcessTest {
         int written = 0;
         try (HakobuProcess agent = HakobuProcess.start(agentLog, "run", "-c", agentCfg.toString())) {
             for (int round = 0; round < 3; round++) {
-                written = append(in, written, LINES / 5);
+                written = NumberedLines.append(in, written, LINES / 5);
                 try (HakobuProcess agg = HakobuProcess.start(aggLog, "run", "-c", aggCfg.toString())) {
-                    long before = lineCount(out);
+                    long before = NumberedLines.lineCount(out);
                     Await.until(Duration.ofSeconds(90), "aggregator output to grow (round " + round + ")",
-                            () -> lineCount(out) > before + 3000);
-                    written = append(in, written, 5000);
+                            () -> NumberedLines.lineCount(out) > before + 3000);
+                    written = NumberedLines.append(in, written, 5000);
                     agg.kill();
                 }
             }
-            written = append(in, written, LINES - written);
+            written = NumberedLines.append(in, written, LINES - written);
             try (HakobuProcess agg = HakobuProcess.start(aggLog, "run", "-c", aggCfg.toString())) {
-                Await.until(Duration.ofSeconds(120), "every line at the aggregator", () -> lineCount(out) >= LINES);
+                Await.until(Duration.ofSeconds(120), "every line at the aggregator", () -> NumberedLines.lineCount(out) >= LINES);
                 assertEquals(0, agent.terminate(60), "agent exit code; log " + agentLog);
                 assertEquals(0, agg.terminate(60), "aggregator exit code; log " + aggLog);
             }
         }
-        int[] counts = count(List.of(out), LINES);
-        assertEquals(0, counts[0], "lost lines");
-        assertEquals(0, counts[1], "duplicated lines");
+        NumberedLines.tally(LINES, out).assertExactlyOnce("aggregator output");
         String aggText = Files.readString(aggLog);
         assertTrue(aggText.contains("event=checkpoint_loaded"), "the restarted aggregator loaded its stream checkpoint");
     }
@@ -127,7 +118,7 @@ class ProtocolProcessTest {
     void agentKilledMidStreamAndRestarted() throws Exception {
         in = dir.resolve("in.log");
         Files.createFile(in);
-        int port = freePort();
+        int port = DaemonTesting.freePort();
         Path out = dir.resolve("out/out.ndjson");
         Path agentCfg = write("agent.yaml", agentYaml(dir, in, "failover", "", port));
         Path aggCfg = write("agg.yaml", aggregatorYaml(dir.resolve("agg-1"), out, port, ""));
@@ -136,25 +127,23 @@ class ProtocolProcessTest {
         int written = 0;
         try (HakobuProcess agg = HakobuProcess.start(aggLog, "run", "-c", aggCfg.toString())) {
             for (int round = 0; round < 3; round++) {
-                written = append(in, written, LINES / 5);
+                written = NumberedLines.append(in, written, LINES / 5);
                 try (HakobuProcess agent = HakobuProcess.start(agentLog, "run", "-c", agentCfg.toString())) {
-                    long before = lineCount(out);
+                    long before = NumberedLines.lineCount(out);
                     Await.until(Duration.ofSeconds(90), "aggregator output to grow (round " + round + ")",
-                            () -> lineCount(out) > before + 3000);
-                    written = append(in, written, 5000);
+                            () -> NumberedLines.lineCount(out) > before + 3000);
+                    written = NumberedLines.append(in, written, 5000);
                     agent.kill();
                 }
             }
-            written = append(in, written, LINES - written);
+            written = NumberedLines.append(in, written, LINES - written);
             try (HakobuProcess agent = HakobuProcess.start(agentLog, "run", "-c", agentCfg.toString())) {
-                Await.until(Duration.ofSeconds(120), "every line at the aggregator", () -> lineCount(out) >= LINES);
+                Await.until(Duration.ofSeconds(120), "every line at the aggregator", () -> NumberedLines.lineCount(out) >= LINES);
                 assertEquals(0, agent.terminate(60), "agent exit code; log " + agentLog);
             }
             assertEquals(0, agg.terminate(60), "aggregator exit code; log " + aggLog);
         }
-        int[] counts = count(List.of(out), LINES);
-        assertEquals(0, counts[0], "lost lines");
-        assertEquals(0, counts[1], "duplicated lines");
+        NumberedLines.tally(LINES, out).assertExactlyOnce("aggregator output");
     }
 
     /**
@@ -169,30 +158,30 @@ class ProtocolProcessTest {
     void failoverBetweenTwoAggregators() throws Exception {
         in = dir.resolve("in.log");
         Files.createFile(in);
-        int portA = freePort();
-        int portB = freePort();
+        int portA = DaemonTesting.freePort();
+        int portB = DaemonTesting.freePort();
         Path outA = dir.resolve("out-a/out.ndjson");
         Path outB = dir.resolve("out-b/out.ndjson");
         Path agentCfg = write("agent.yaml", agentYaml(dir, in, "failover", "", portA, portB));
         Path aCfg = write("agg-a.yaml", aggregatorYaml(dir.resolve("agg-a"), outA, portA, ""));
         Path bCfg = write("agg-b.yaml", aggregatorYaml(dir.resolve("agg-b"), outB, portB, ""));
         Path agentLog = dir.resolve("agent.log");
-        int written = append(in, 0, LINES / 2);
+        int written = NumberedLines.append(in, 0, LINES / 2);
         try (HakobuProcess b = HakobuProcess.start(dir.resolve("agg-b.log"), "run", "-c", bCfg.toString());
              HakobuProcess a = HakobuProcess.start(dir.resolve("agg-a.log"), "run", "-c", aCfg.toString());
              HakobuProcess agent = startWhenListening(agentLog, agentCfg, dir.resolve("agg-a.log"))) {
-            Await.until(Duration.ofSeconds(90), "output at the first aggregator", () -> lineCount(outA) > 5000);
-            written = append(in, written, 5000);
+            Await.until(Duration.ofSeconds(90), "output at the first aggregator", () -> NumberedLines.lineCount(outA) > 5000);
+            written = NumberedLines.append(in, written, 5000);
             a.kill();
-            written = append(in, written, LINES - written);
-            Await.until(Duration.ofSeconds(90), "the second aggregator to take over", () -> lineCount(outB) > 0);
+            written = NumberedLines.append(in, written, LINES - written);
+            Await.until(Duration.ofSeconds(90), "the second aggregator to take over", () -> NumberedLines.lineCount(outB) > 0);
             // What the first had made durable and acknowledged, but not yet written to its sink, is
             // in its disk buffer: it is delivered when the first comes back (the agent stays with
-            // the second: failover does not switch back on its own).
+            // the second: it fails back only after `failback`, 5 minutes by default).
             Path a2Log = dir.resolve("agg-a2.log");
             try (HakobuProcess a2 = HakobuProcess.start(a2Log, "run", "-c", aCfg.toString())) {
                 Await.until(Duration.ofSeconds(120), "every line at one of the aggregators",
-                        () -> count(List.of(outA, outB), LINES)[0] == 0);
+                        () -> lostSoFar(List.of(outA, outB), LINES) == 0);
                 // let the restarted aggregator finish starting before SIGTERM (before its handler is
                 // installed the JVM would exit with 143 instead of stopping gracefully)
                 Await.until(Duration.ofSeconds(60), "the restarted aggregator to start", () -> {
@@ -207,16 +196,16 @@ class ProtocolProcessTest {
                 assertEquals(0, a2.terminate(60), "aggregator a exit code");
             }
         }
-        int[] a = count(List.of(outA), LINES);
-        int[] b = count(List.of(outB), LINES);
-        int[] both = count(List.of(outA, outB), LINES);
-        assertEquals(0, both[0], "lost lines");
-        assertEquals(0, a[1], "duplicated lines within aggregator a");
-        assertEquals(0, b[1], "duplicated lines within aggregator b");
+        NumberedLines.Tally a = NumberedLines.tally(LINES, outA);
+        NumberedLines.Tally b = NumberedLines.tally(LINES, outB);
+        NumberedLines.Tally both = NumberedLines.tally(LINES, outA, outB);
+        assertEquals(0, both.lost(), "lost lines");
+        assertEquals(0, a.duplicates(), "duplicated lines within aggregator a");
+        assertEquals(0, b.duplicates(), "duplicated lines within aggregator b");
         // what both hold was unacknowledged at the kill: at most the agent's window of frames
         int window = 32 * 64 * 1024; // window frames x batches per frame x lines per batch: a loose bound
-        assertTrue(both[1] <= window, "lines in both outputs: " + both[1]);
-        System.out.println("failover: lines in both outputs (in flight at the kill): " + both[1]);
+        assertTrue(both.duplicates() <= window, "lines in both outputs: " + both.duplicates());
+        System.out.println("failover: lines in both outputs (in flight at the kill): " + both.duplicates());
     }
 
     /** Starts the agent once the aggregator logging to {@code aggLog} listens (so failover starts on it). */
@@ -231,33 +220,12 @@ class ProtocolProcessTest {
         return HakobuProcess.start(log, "run", "-c", cfg.toString());
     }
 
-    static int append(Path in, int from, int count) throws IOException {
-        StringBuilder sb = new StringBuilder();
-        try (OutputStream os = Files.newOutputStream(in, StandardOpenOption.APPEND)) {
-            for (int i = from; i < from + count; i++) {
-                sb.setLength(0);
-                sb.append("seq=").append(i).append(" level=info msg=\"request handled\" path=/api/v1/items user=").append(i % 977).append('\n');
-                os.write(sb.toString().getBytes(StandardCharsets.UTF_8));
-            }
-        }
-        return from + count;
-    }
-
-    static long lineCount(Path p) {
-        if (!Files.exists(p)) {
-            return 0;
-        }
-        try (var lines = Files.lines(p, StandardCharsets.ISO_8859_1)) {
-            return lines.count();
-        } catch (IOException | java.io.UncheckedIOException e) {
-            return 0;
-        }
-    }
-
-    /** {lost, duplicated} over the files together. */
-    static int[] count(List<Path> files, int lines) {
+    /**
+     * Lines not yet in any of {@code files}, while they are being written: a line cut short by a
+     * concurrent write is skipped here (the final checks use the strict {@link NumberedLines#tally}).
+     */
+    static int lostSoFar(List<Path> files, int lines) {
         boolean[] seen = new boolean[lines];
-        int dups = 0;
         for (Path f : files) {
             if (!Files.exists(f)) {
                 continue;
@@ -271,11 +239,7 @@ class ProtocolProcessTest {
                     } catch (IOException e) {
                         continue; // a line being written
                     }
-                    int seq = Integer.parseInt(n.path("seq").asText());
-                    if (seen[seq]) {
-                        dups++;
-                    }
-                    seen[seq] = true;
+                    seen[NumberedLines.seq(n)] = true;
                 }
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
@@ -287,6 +251,6 @@ class ProtocolProcessTest {
                 lost++;
             }
         }
-        return new int[] {lost, dups};
+        return lost;
     }
 }
