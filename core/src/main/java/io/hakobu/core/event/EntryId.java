@@ -39,6 +39,13 @@ public final class EntryId {
         return new String(out, StandardCharsets.ISO_8859_1);
     }
 
+    /** Writes the id of the entry at {@code position} as 32 lowercase hex ASCII bytes at {@code out[off]}. */
+    public void write(long position, byte[] out, int off) {
+        long[] h = hash3Longs(k1, k2, position);
+        writeHex(h[0], out, off);
+        writeHex(h[1], out, off + 16);
+    }
+
     private static void writeHex(long v, byte[] out, int off) {
         for (int i = 15; i >= 0; i--) {
             out[off + i] = HEX[(int) (v & 0xf)];
