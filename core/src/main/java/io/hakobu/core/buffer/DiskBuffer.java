@@ -149,8 +149,7 @@ public final class DiskBuffer implements Closeable {
 
     // reader state
     private final RecordCodec readCodec = new RecordCodec();
-    /** Next record the reader takes; volatile: the writer reads it to decide what to cache. */
-    private volatile long readNext;
+    private long readNext;
     private Segment readSegment;
     private FileChannel readChannel;
     private long readOffset;

@@ -31,8 +31,10 @@ import org.slf4j.LoggerFactory;
  * <h2>Read path</h2>
  * The sink runner reads records back in order. While it keeps up, it takes the batches the writer
  * just wrote from a bounded in-memory "hot" queue instead of reading and decoding them from disk;
- * when it falls behind (the hot queue is full, or after a restart) it reads the files. Each batch
- * handed to the sink carries an acknowledgement that advances the buffer's ledger.
+ * when it falls behind (the hot queue is full, or after a restart) it reads the files. A sink that
+ * {@linkplain Sink#acceptsEncoded() takes records encoded} always reads the files (from the page
+ * cache, without decoding), and nothing is cached for it. Each batch handed to the sink carries an
+ * acknowledgement that advances the buffer's ledger.
  *
  * <h2>When full</h2>
  * When the segment files reach {@code max_bytes}, {@code block} stops the writer (staging fills and
@@ -69,8 +71,6 @@ final class DiskSinkBuffer implements SinkBuffer {
     private final ConcurrentLinkedQueue<Hot> hot = new ConcurrentLinkedQueue<>();
     private final AtomicLong hotBytes = new AtomicLong();
     private final AtomicLong hotCount = new AtomicLong();
-    /** Writer thread: the last record put in the hot cache. */
-    private long lastHotSeq = -1;
 
     private volatile Thread parkedReader;
     private volatile boolean writerBusy;
@@ -344,19 +344,14 @@ final class DiskSinkBuffer implements SinkBuffer {
      * readable, from the memory cache while it has room.
      */
     private void synced(List<Hot> unsynced) {
-        DiskBuffer d = disk;
         for (Hot h : unsynced) {
-            // cache only what the reader will take from the cache: batches that follow the cached
-            // ones, or, with the cache empty, the batch the reader is at. Once the reader lags
-            // behind the cache, nothing is cached until it catches up, so a lagging sink's batches
-            // do not linger on the heap (they would only be read from disk anyway)
-            boolean follows = hotCount.get() > 0 && lastHotSeq + 1 == h.at().firstSeq();
-            boolean readerHere = hotCount.get() == 0 && d != null && d.readNext() >= h.at().firstSeq();
-            if ((follows || readerHere) && hotCount.get() < HOT_BATCHES && hotBytes.get() + h.batch().bytes() <= HOT_BYTES) {
+            // A sink that takes records encoded reads them from disk (the page cache) more cheaply
+            // than it would encode cached entries again, so nothing is cached for it: its batches
+            // leave the heap as soon as they are written. Otherwise, cache while there is room.
+            if (!readEncoded && hotCount.get() < HOT_BATCHES && hotBytes.get() + h.batch().bytes() <= HOT_BYTES) {
                 hotBytes.addAndGet(h.batch().bytes());
                 hotCount.incrementAndGet();
                 hot.add(h);
-                lastHotSeq = h.at().lastSeq();
             }
         }
         LockSupport.unpark(parkedReader);
@@ -522,8 +517,11 @@ final class DiskSinkBuffer implements SinkBuffer {
         return new Batch(sourceId, entries, bytes, new BatchAck(status -> d.ack(lastSeq, n, payloadBytes)), firstSeq, lastSeq);
     }
 
-    /** Reader thread: hand records read from disk over still encoded (see {@link Sink#acceptsEncoded()}). */
-    private boolean readEncoded;
+    /**
+     * Hand records read from disk over still encoded (see {@link Sink#acceptsEncoded()}); set by
+     * the reader, read by the writer (which then caches nothing).
+     */
+    private volatile boolean readEncoded;
 
     @Override
     public void readEncoded(boolean on) {
