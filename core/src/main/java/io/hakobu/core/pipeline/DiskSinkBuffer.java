@@ -71,6 +71,15 @@ final class DiskSinkBuffer implements SinkBuffer {
     private final ConcurrentLinkedQueue<Hot> hot = new ConcurrentLinkedQueue<>();
     private final AtomicLong hotBytes = new AtomicLong();
     private final AtomicLong hotCount = new AtomicLong();
+    /**
+     * Hand records read from disk over still encoded (see {@link Sink#acceptsEncoded()}); set by
+     * the reader, read by the writer (which then caches nothing).
+     */
+    private volatile boolean readEncoded;
+    private static final long FULL_WARN_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+    private final Counter fullPauses;
+    /** Writer thread: when {@code event=buffer_full} was last logged at warn level. */
+    private long lastFullWarnNanos;
 
     private volatile Thread parkedReader;
     private volatile boolean writerBusy;
@@ -499,9 +508,6 @@ final class DiskSinkBuffer implements SinkBuffer {
     }
 
     private long reportedCorruptions;
-    private static final long FULL_WARN_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
-    private final Counter fullPauses;
-    private long lastFullWarnNanos;
 
     private void pollHot() {
         Hot h = hot.poll();
@@ -516,12 +522,6 @@ final class DiskSinkBuffer implements SinkBuffer {
         long n = entries.size();
         return new Batch(sourceId, entries, bytes, new BatchAck(status -> d.ack(lastSeq, n, payloadBytes)), firstSeq, lastSeq);
     }
-
-    /**
-     * Hand records read from disk over still encoded (see {@link Sink#acceptsEncoded()}); set by
-     * the reader, read by the writer (which then caches nothing).
-     */
-    private volatile boolean readEncoded;
 
     @Override
     public void readEncoded(boolean on) {

@@ -59,7 +59,8 @@ final class HakobuSink implements Sink {
     private final HakobuSinkConfig config;
     private final NodeInfo node;
     private final BatchPayload payload = new BatchPayload();
-    private ForwardClient client;
+    /** Set by start; read by {@link #problem()} from the API thread too. */
+    private volatile ForwardClient client;
     private String diskStream;
     private String memoryStream;
     private long memorySeq;
