@@ -5,8 +5,6 @@ import io.hakobu.core.codec.SyslogParser;
 import io.hakobu.core.event.EntryId;
 import io.hakobu.core.event.Fields;
 import io.hakobu.core.event.LogEntry;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -26,10 +24,7 @@ public final class LineEntries {
     private final SyslogParser syslog;
     /** Field count of the previous entry: the next one is allocated at that size (no regrowth). */
     private int lastSize = 16;
-    private static final int ID_BYTES = 32;
-    /** The last cursor prefix seen and its UTF-8 bytes (the same String while a file is read). */
-    private String lastPrefix;
-    private byte[] lastPrefixBytes;
+    private final EntryMetadata metadata = new EntryMetadata();
 
     public LineEntries(String hostname, String sourceId, Parser parser, Map<String, String> staticFields) {
         this(hostname, sourceId, parser, staticFields, null);
@@ -91,21 +86,9 @@ public final class LineEntries {
 
     public LogEntry build(byte[] line, String stream, EntryId ids, String cursorPrefix, long position,
                           String file, boolean truncated, long nowMicros) {
-        // __ID and __CURSOR are written after the line into the entry's own backing array and kept
-        // as slices: no Strings per line, and the buffer and the encoders copy them as bytes
-        if (cursorPrefix != lastPrefix) {
-            lastPrefix = cursorPrefix;
-            lastPrefixBytes = cursorPrefix.getBytes(StandardCharsets.UTF_8);
-        }
-        int len = line.length;
-        int idAt = len;
-        int cursorAt = idAt + ID_BYTES;
-        byte[] b = Arrays.copyOf(line, cursorAt + lastPrefixBytes.length + 20);
-        ids.write(position, b, idAt);
-        System.arraycopy(lastPrefixBytes, 0, b, cursorAt, lastPrefixBytes.length);
-        int cursorEnd = writeDecimal(position, b, cursorAt + lastPrefixBytes.length);
+        byte[] b = metadata.copyWithRoom(line, ids, cursorPrefix, position); // __ID, __CURSOR as slices
         LogEntry e = new LogEntry(lastSize).backing(b);
-        parser.parse(b, 0, len, e);
+        parser.parse(b, 0, line.length, e);
         for (int i = 0; i < staticNames.length; i++) {
             e.set(staticNames[i], staticValues[i]);
         }
@@ -120,28 +103,11 @@ public final class LineEntries {
             e.add(Fields.FILE, file);
         }
         e.add(Fields.REALTIME_TIMESTAMP, eventTime(e, nowMicros));
-        e.addSlice(Fields.CURSOR, cursorAt, cursorEnd - cursorAt);
-        e.addSlice(Fields.ID, idAt, ID_BYTES);
+        metadata.addTo(e);
         e.origin(stream, position);
         lastSize = e.size();
         e.sizeEstimate(heapEstimate(b.length, e.size()));
         return e;
     }
 
-    /** Writes {@code v >= 0} in decimal at {@code out[at]}; returns the index after the last digit. */
-    static int writeDecimal(long v, byte[] out, int at) {
-        if (v < 0) {
-            throw new IllegalArgumentException("negative position " + v);
-        }
-        int digits = 1;
-        for (long t = v; t >= 10; t /= 10) {
-            digits++;
-        }
-        int end = at + digits;
-        for (int i = end - 1; i >= at; i--) {
-            out[i] = (byte) ('0' + (v % 10));
-            v /= 10;
-        }
-        return end;
-    }
 }

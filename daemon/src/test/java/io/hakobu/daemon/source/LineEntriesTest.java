@@ -37,7 +37,7 @@ class LineEntriesTest {
     void decimalDigitsAreWrittenInPlace() {
         byte[] out = new byte[40];
         for (long v : new long[] {0, 7, 10, 99, 100, 1_000_000_007L, Long.MAX_VALUE}) {
-            int end = LineEntries.writeDecimal(v, out, 3);
+            int end = EntryMetadata.writeDecimal(v, out, 3);
             assertEquals(Long.toString(v), new String(out, 3, end - 3, StandardCharsets.US_ASCII));
         }
     }

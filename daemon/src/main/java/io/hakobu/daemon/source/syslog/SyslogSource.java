@@ -9,6 +9,7 @@ import io.hakobu.core.pipeline.NodeInfo;
 import io.hakobu.core.pipeline.Source;
 import io.hakobu.core.pipeline.SourceContext;
 import io.hakobu.core.telemetry.Counter;
+import io.hakobu.daemon.source.EntryMetadata;
 import io.hakobu.daemon.source.LineEntries;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -95,6 +96,8 @@ final class SyslogSource implements Source {
     private final String[] staticValues;
     /** Field count of the previous entry: the next one is allocated at that size. */
     private int lastSize = 16;
+    /** Source thread: writes __ID and __CURSOR into each message's backing array. */
+    private final EntryMetadata metadata = new EntryMetadata();
 
     SyslogSource(String id, SyslogSourceConfig config, NodeInfo node) {
         this.id = id;
@@ -183,8 +186,10 @@ final class SyslogSource implements Source {
     private LogEntry build(Received r) {
         byte[] msg = r.bytes();
         Listener l = r.listener();
-        LogEntry e = new LogEntry(lastSize).backing(msg);
-        parser.parse(msg, 0, msg.length, e);
+        long position = ++l.position;
+        byte[] b = metadata.copyWithRoom(msg, l.ids, l.cursorPrefix, position); // __ID, __CURSOR as slices
+        LogEntry e = new LogEntry(lastSize).backing(b);
+        parser.parse(b, 0, msg.length, e);
         if (e.size() == 2 && Fields.PARSE_ERROR.equals(e.name(1))) { // a failed parse adds exactly these two
             parseErrors.inc();
         }
@@ -203,12 +208,10 @@ final class SyslogSource implements Source {
         }
         long t = parser.timestampMicros();
         e.add(Fields.REALTIME_TIMESTAMP, t != SyslogParser.NO_TIMESTAMP ? t : r.receivedMicros());
-        long position = ++l.position;
-        e.add(Fields.CURSOR, l.cursorPrefix + position);
-        e.add(Fields.ID, l.ids.of(position));
+        metadata.addTo(e);
         e.origin(l.stream, position);
         lastSize = e.size();
-        e.sizeEstimate(LineEntries.heapEstimate(msg.length, e.size()));
+        e.sizeEstimate(LineEntries.heapEstimate(b.length, e.size()));
         return e;
     }
 
