@@ -119,7 +119,7 @@ public final class BatchPayload {
 
     /**
      * Decompresses and decodes a batch, checking it against its header. The entries keep the
-     * record arrays as their backing bytes.
+     * decompressed frame (or the frame's own data, uncompressed) as their backing bytes.
      *
      * @param maxRawBytes the largest decompressed size accepted (checked before allocating)
      * @throws ProtocolException {@link ErrorCode#BAD_COMPRESSION} or {@link ErrorCode#BAD_PAYLOAD}
@@ -163,12 +163,11 @@ public final class BatchPayload {
                 throw new ProtocolException(ErrorCode.BAD_PAYLOAD, "record length " + Integer.toUnsignedString(len)
                         + " at byte " + (pos - 4) + " is out of range");
             }
-            byte[] rec = new byte[len];
-            System.arraycopy(raw, pos, rec, 0, len);
+            int at = pos;
             pos += len;
             RecordCodec.Decoded d;
             try {
-                d = codec.decode(rec, len);
+                d = codec.decode(raw, at, len); // the entries of every record share the frame's array
             } catch (CorruptRecordException | RuntimeException e) {
                 throw new ProtocolException(ErrorCode.BAD_PAYLOAD, "record " + out.size() + " does not decode: " + e.getMessage());
             }

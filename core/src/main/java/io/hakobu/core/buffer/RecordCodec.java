@@ -283,8 +283,23 @@ public final class RecordCodec {
      * @throws CorruptRecordException if the payload is not a well-formed record
      */
     public Decoded decode(byte[] payload, int length) throws CorruptRecordException {
+        return decode(payload, 0, length);
+    }
+
+    /**
+     * Decodes the payload at {@code buf[offset, offset+length)}; the entries keep {@code buf} as
+     * their backing array (so several records of one buffer can share it without copies).
+     *
+     * @throws CorruptRecordException if the payload is not a well-formed record
+     */
+    public Decoded decode(byte[] buf, int offset, int length) throws CorruptRecordException {
+        if (offset < 0 || length < 0 || offset + length > buf.length) {
+            throw new CorruptRecordException("record " + offset + "+" + length + " outside its buffer of " + buf.length);
+        }
         List<LogEntry> out = new ArrayList<>();
-        Cursor c = new Cursor(payload, length);
+        int end = offset + length;
+        Cursor c = new Cursor(buf, end);
+        c.pos = offset;
         try {
             long seq = c.longBe();
             int count = c.intBe();
@@ -293,12 +308,12 @@ public final class RecordCodec {
             }
             String source = c.string();
             decodeEntries(c, count, out, Integer.MAX_VALUE);
-            if (c.pos != length) {
-                throw new CorruptRecordException((length - c.pos) + " bytes after the last entry");
+            if (c.pos != end) {
+                throw new CorruptRecordException((end - c.pos) + " bytes after the last entry");
             }
             return new Decoded(seq, source, out);
         } catch (IndexOutOfBoundsException e) {
-            throw new CorruptRecordException("record ends inside a value at byte " + c.pos);
+            throw new CorruptRecordException("record ends inside a value at byte " + (c.pos - offset));
         } finally {
             resetTables();
         }
