@@ -88,7 +88,9 @@ class JournaldCrashRecoveryTest {
         }
 
         new Tally(ENTRIES).read(out, n -> {
-            int seq = Integer.parseInt(n.path("MESSAGE").asText().substring("msg ".length()));
+            String message = n.path("MESSAGE").asText();
+            assertTrue(message.startsWith("msg "), () -> "an entry that is not one of the test's: " + n);
+            int seq = Integer.parseInt(message.substring("msg ".length()));
             assertEquals(JournalFiles.T0 + seq, n.path("__REALTIME_TIMESTAMP").asLong());
             assertEquals("at first\n\tat line " + seq, n.path("TRACE").asText(), "multi-line field, end to end");
             assertArrayEquals(payload(seq), Base64.getDecoder().decode(n.path("PAYLOAD").path("base64").asText()),
