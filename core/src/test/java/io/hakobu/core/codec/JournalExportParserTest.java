@@ -134,6 +134,39 @@ class JournalExportParserTest {
         }
     }
 
+    /** Reads of random sizes (1 byte to 64 KiB), as a pipe under load delivers them: every field of every entry intact. */
+    @Test
+    void randomReadSizesNeverSplitOrMixFields() throws IOException {
+        Export x = new Export();
+        int n = 20_000;
+        for (int i = 0; i < n; i++) {
+            x.text("__CURSOR", "s=abc;i=" + Integer.toHexString(i + 1)).text("__REALTIME_TIMESTAMP", Long.toString(1_700_000_000_000_000L + i))
+                    .text("MESSAGE", "msg " + i).text("_SYSTEMD_UNIT", "app.service")
+                    .binary("TRACE", ("at first\n\tat line " + i).getBytes(StandardCharsets.UTF_8))
+                    .binary("PAYLOAD", new byte[] {0, (byte) 0xfe, (byte) (i & 0xff), (byte) (i >>> 8), '\n', '='}).end();
+        }
+        byte[] bytes = x.bytes();
+        for (long seed = 1; seed <= 5; seed++) {
+            java.util.Random rnd = new java.util.Random(seed);
+            InputStream ragged = new ByteArrayInputStream(bytes) {
+                @Override
+                public synchronized int read(byte[] b, int off, int len) {
+                    int max = rnd.nextInt(4) == 0 ? 1 + rnd.nextInt(16) : 1 + rnd.nextInt(65_536);
+                    return super.read(b, off, Math.min(len, max));
+                }
+            };
+            List<LogEntry> got = all(new JournalExportParser(ragged, 1024, 8192));
+            assertEquals(n, got.size(), "seed " + seed);
+            for (int i = 0; i < n; i++) {
+                LogEntry e = got.get(i);
+                assertEquals("msg " + i, e.getString("MESSAGE"), "seed " + seed + " entry " + i);
+                assertEquals("at first\n\tat line " + i, e.getString("TRACE"), "seed " + seed + " entry " + i);
+                assertEquals(6, ((byte[]) e.get("PAYLOAD")).length, "seed " + seed + " entry " + i);
+                assertEquals(6, e.size(), "seed " + seed + " entry " + i);
+            }
+        }
+    }
+
     @Test
     void oversizeValuesAreCutAndListedNeverLoaded() throws IOException {
         String big = "y".repeat(5000);
