@@ -217,8 +217,13 @@ public final class ForwardClient implements AutoCloseable {
         if (waited < TimeUnit.MILLISECONDS.toNanos(settings.ackTimeoutMillis())) {
             return null;
         }
-        String why = lastError != null ? lastError : connected ? "connected to " + aggregator + " but no acknowledgement came" : "not connected";
+        String why = waitReason();
         return "no acknowledgement for " + TimeUnit.NANOSECONDS.toSeconds(waited) + " s (" + pendingFrames + " frames waiting): " + why;
+    }
+
+    /** Why frames are not acknowledged: the last connection problem, or what the link looks like. */
+    private String waitReason() {
+        return lastError != null ? lastError : connected ? "connected to " + aggregator + " but no acknowledgement came" : "not connected";
     }
 
     private void enqueue(List<Frame.Batch> frames, CompletableFuture<Void> f) {
@@ -257,7 +262,7 @@ public final class ForwardClient implements AutoCloseable {
             return;
         }
         ackTimeouts.inc();
-        String why = lastError != null ? lastError : connected ? "connected to " + aggregator + " but no acknowledgement came" : "not connected";
+        String why = waitReason();
         if (fresh("ack_timeout " + why)) {
             log.warn("sink={} event=ack_timeout waited_ms={} frames_waiting={} reason=\"{}\" action=reconnect_and_resend", settings.id(),
                     TimeUnit.NANOSECONDS.toMillis(now - lastProgressNanos), pending.size(), why);

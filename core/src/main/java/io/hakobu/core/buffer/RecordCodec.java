@@ -261,16 +261,22 @@ public final class RecordCodec {
         Cursor c = new Cursor(payload, length);
         try {
             c.longBe();
-            int count = c.intBe();
-            if (count < 0 || count > length) {
-                throw new CorruptRecordException("entry count " + count + " out of range");
-            }
+            count(c, length);
             return c.string();
         } catch (IndexOutOfBoundsException e) {
             throw new CorruptRecordException("record ends inside its header");
         } finally {
             resetTables();
         }
+    }
+
+    /** Reads a record header's entry count, which cannot exceed the record's length. */
+    private static int count(Cursor c, int length) throws CorruptRecordException {
+        int count = c.intBe();
+        if (count < 0 || count > length) {
+            throw new CorruptRecordException("entry count " + count + " out of range");
+        }
+        return count;
     }
 
     /** A decoded record. */
@@ -302,10 +308,7 @@ public final class RecordCodec {
         c.pos = offset;
         try {
             long seq = c.longBe();
-            int count = c.intBe();
-            if (count < 0 || count > length) {
-                throw new CorruptRecordException("entry count " + count + " out of range");
-            }
+            int count = count(c, length);
             String source = c.string();
             decodeEntries(c, count, out, Integer.MAX_VALUE);
             if (c.pos != end) {

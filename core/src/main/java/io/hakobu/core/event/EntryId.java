@@ -32,10 +32,8 @@ public final class EntryId {
 
     /** The id of the entry at {@code position}, as 32 lowercase hex characters. */
     public String of(long position) {
-        long[] h = hash3Longs(k1, k2, position);
         byte[] out = new byte[32];
-        writeHex(h[0], out, 0);
-        writeHex(h[1], out, 16);
+        write(position, out, 0);
         return new String(out, StandardCharsets.ISO_8859_1);
     }
 

@@ -477,11 +477,8 @@ final class DiskSinkBuffer implements SinkBuffer {
                         break;
                     }
                     if (r.encoded() != null) {
-                        long seq = r.seq();
-                        long n = r.count();
-                        long payloadBytes = r.payloadBytes();
                         b = Batch.encoded(r.sourceId(), r.encoded(), r.count(), r.encoded().length + 64L,
-                                new BatchAck(status -> d.ack(seq, n, payloadBytes)), seq);
+                                ackOf(r.seq(), r.count(), r.payloadBytes()), r.seq());
                     } else {
                         long est = 0;
                         for (LogEntry e : r.entries()) {
@@ -518,9 +515,13 @@ final class DiskSinkBuffer implements SinkBuffer {
     }
 
     private Batch forSink(String sourceId, List<LogEntry> entries, long bytes, long firstSeq, long lastSeq, long payloadBytes) {
+        return new Batch(sourceId, entries, bytes, ackOf(lastSeq, entries.size(), payloadBytes), firstSeq, lastSeq);
+    }
+
+    /** The acknowledgement of a batch for the sink: it acknowledges the buffer up to {@code lastSeq}. */
+    private BatchAck ackOf(long lastSeq, long entries, long payloadBytes) {
         DiskBuffer d = disk;
-        long n = entries.size();
-        return new Batch(sourceId, entries, bytes, new BatchAck(status -> d.ack(lastSeq, n, payloadBytes)), firstSeq, lastSeq);
+        return new BatchAck(status -> d.ack(lastSeq, entries, payloadBytes));
     }
 
     @Override

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * Owns one sink: its buffer, its thread ({@code hakobu-sink-<id>}) and its retries.
  *
  * <p>The runner thread calls {@link Sink#start}, then loops: take up to {@link #MAX_WRITE_BATCHES}
- * batches (about {@link #MAX_WRITE_BYTES}) from the buffer (waiting up to the sink's linger for
+ * batches (about {@link WritePolicy#maxWriteBytes()}) from the buffer (waiting up to the sink's linger for
  * more when little is there), {@link Sink#write} them, and while the sink's {@link WritePolicy}
  * allows another write in flight, go on taking and writing. Completed writes are applied in write
  * order: every batch's share is completed with the final status; a write that returned
@@ -37,7 +37,6 @@ final class SinkRunner implements SinkContext, Runnable {
     private static final Logger log = LoggerFactory.getLogger(SinkRunner.class);
 
     static final int MAX_WRITE_BATCHES = 64;
-    static final long MAX_WRITE_BYTES = WritePolicy.DEFAULT_WRITE_BYTES;
     /** Safety net for parks; every real wake-up is signalled. */
     private static final long MAX_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -349,7 +348,7 @@ final class SinkRunner implements SinkContext, Runnable {
      */
     private boolean recover(List<Batch> batches, Outcome failed, ArrayDeque<Write> inFlight) {
         for (Write w : inFlight) {
-            if (awaitStage(w.result) == null) {
+            if (!awaitDone(w)) {
                 return false;
             }
         }
@@ -369,7 +368,7 @@ final class SinkRunner implements SinkContext, Runnable {
                 return false;
             }
             Write again = issue(batches);
-            if (awaitStage(again.result) == null) {
+            if (!awaitDone(again)) {
                 return false; // deadline passed while the write was in flight
             }
             o = outcome(again.result);
@@ -386,29 +385,20 @@ final class SinkRunner implements SinkContext, Runnable {
     }
 
     /**
-     * Waits for the stage to complete; stop wakes us to re-check the deadline.
+     * Waits for a write issued by {@link #issue} (whose completion unparks this thread); stop
+     * wakes us to re-check the deadline.
      *
-     * @return the completed stage, or null if the shutdown deadline passed first
+     * @return false if the shutdown deadline passed first
      */
-    private CompletableFuture<DeliveryStatus> awaitStage(CompletionStage<DeliveryStatus> stage) {
-        Thread self = Thread.currentThread();
-        CompletableFuture<DeliveryStatus> result = new CompletableFuture<>();
-        stage.whenComplete((s, e) -> {
-            if (e != null) {
-                result.completeExceptionally(e);
-            } else {
-                result.complete(s);
-            }
-            LockSupport.unpark(self);
-        });
-        while (!result.isDone()) {
+    private boolean awaitDone(Write w) {
+        while (!w.result.isDone()) {
             long remaining = shutdown.remainingNanos(System.nanoTime());
             if (remaining <= 0) {
-                return null;
+                return false;
             }
             LockSupport.parkNanos(this, Math.min(remaining, MAX_PARK_NANOS));
         }
-        return result;
+        return true;
     }
 
     /** Sleeps the backoff; false when the shutdown deadline comes first. Woken early by stop. */
