@@ -74,7 +74,17 @@ public final class CheckpointStore {
         root.set("state", state);
         byte[] bytes = JSON.writeValueAsBytes(root);
         Path file = fileFor(name);
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        replaceDurably(file, file.resolveSibling(file.getFileName() + ".tmp"), bytes);
+    }
+
+    /**
+     * Replaces {@code target} with {@code bytes} so that a crash or power loss leaves either the
+     * old or the new content: write {@code tmp}, fsync it, rename it over {@code target}, fsync the
+     * directory.
+     *
+     * @throws IOException also when the filesystem cannot rename atomically
+     */
+    public static void replaceDurably(Path target, Path tmp, byte[] bytes) throws IOException {
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer buf = ByteBuffer.wrap(bytes);
@@ -84,11 +94,11 @@ public final class CheckpointStore {
             ch.force(true);
         }
         try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
-            throw new IOException("cannot atomically rename in " + dir + ": " + e.getMessage(), e);
+            throw new IOException("cannot atomically rename in " + target.getParent() + ": " + e.getMessage(), e);
         }
-        fsyncDirectory(dir);
+        fsyncDirectory(target.getParent());
     }
 
     public ObjectMapper json() {

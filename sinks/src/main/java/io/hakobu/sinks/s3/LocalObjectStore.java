@@ -2,7 +2,6 @@ package io.hakobu.sinks.s3;
 
 import io.hakobu.core.checkpoint.CheckpointStore;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,17 +59,7 @@ final class LocalObjectStore implements ObjectStore {
     public void putBytes(String key, byte[] body, String contentType) throws IOException {
         Path target = fileFor(key);
         Files.createDirectories(target.getParent());
-        Path tmp = target.resolveSibling(target.getFileName() + TMP_SUFFIX);
-        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer b = ByteBuffer.wrap(body);
-            while (b.hasRemaining()) {
-                out.write(b);
-            }
-            out.force(true);
-        }
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        CheckpointStore.fsyncDirectory(target.getParent());
+        CheckpointStore.replaceDurably(target, target.resolveSibling(target.getFileName() + TMP_SUFFIX), body);
     }
 
     @Override

@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -108,14 +107,7 @@ final class HakobuSink implements Sink {
         byte[] b = new byte[8];
         rnd.nextBytes(b);
         String e = HexFormat.of().formatHex(b);
-        Path tmp = dir.resolve(EPOCH_FILE + ".tmp");
-        try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
-            ch.write(java.nio.ByteBuffer.wrap((e + "\n").getBytes(StandardCharsets.US_ASCII)));
-            ch.force(true);
-        }
-        Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        CheckpointStore.fsyncDirectory(dir);
+        CheckpointStore.replaceDurably(f, dir.resolve(EPOCH_FILE + ".tmp"), (e + "\n").getBytes(StandardCharsets.US_ASCII));
         return e;
     }
 
