@@ -18,7 +18,7 @@ import java.util.Objects;
  * Sources are acknowledged once their entries are durable in the buffer ({@link #fsyncInterval}:
  * zero means an fsync per group of writes, "always"; otherwise at most that long after the write);
  * the sink's deliveries then acknowledge against the buffer. In front of the files sits a small
- * staging queue ({@link #maxEvents} entries, {@link #STAGING_BYTES}) that the buffer's writer thread
+ * staging queue ({@link #maxEvents} entries, {@link #STAGING_BYTES} estimated bytes) that the buffer's writer thread
  * empties in groups.
  *
  * @param type memory or disk
@@ -45,8 +45,14 @@ public record BufferConfig(Type type, long maxEvents, long maxBytes, WhenFull wh
 
     /** The disk buffer's default size on disk: 1 GiB. */
     public static final long DISK_DEFAULT_MAX_BYTES = 1L << 30;
-    /** The most estimated bytes the staging queue in front of a disk buffer holds. */
-    public static final long STAGING_BYTES = 8L << 20;
+    /**
+     * The most estimated bytes the staging queue in front of a disk buffer holds: a sixteenth of
+     * the heap, between 1 MiB and 8 MiB. Staging only has to cover what sources emit during one
+     * group's write and fsync; on an agent's small heap, entries waiting there are most of what
+     * survives a young collection, so a fixed 8 MiB filled the old generation (a full collection
+     * every ~100 ms at -Xmx56m under load).
+     */
+    public static final long STAGING_BYTES = Math.max(1L << 20, Math.min(8L << 20, Runtime.getRuntime().maxMemory() / 16));
     static final long MIN_SEGMENT_BYTES = 4096;
     static final long MAX_SEGMENT_BYTES = 64L << 20;
 

@@ -52,7 +52,7 @@ final class HakobuSink implements Sink {
     private static final Logger log = LoggerFactory.getLogger(HakobuSink.class);
     static final String EPOCH_FILE = "protocol-epoch";
     /** The most buffer bytes one write takes (unless batch_max_bytes is larger). */
-    static final long WRITE_BYTES = 4L << 20;
+    static final long WRITE_BYTES = 1L << 20;
 
     private final String id;
     private final HakobuSinkConfig config;
