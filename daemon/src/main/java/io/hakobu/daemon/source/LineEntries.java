@@ -42,15 +42,6 @@ public final class LineEntries {
         this.staticValues = staticFields.values().toArray(new String[0]);
     }
 
-    /**
-     * @param line the line's bytes (no terminator), owned by the entry from now on
-     * @param stream the stream identity (see {@link LogEntry#origin})
-     * @param ids the id generator of that stream
-     * @param cursorPrefix {@code __CURSOR} up to the offset, e.g. {@code "file:<dev>:<ino>:"}
-     * @param position the position of the entry: the stream offset just after its line
-     * @param file the file path for {@code _FILE}, or null
-     * @param truncated whether the line was cut at the size limit
-     */
     private long eventTime(LogEntry e, long nowMicros) {
         if (timestamp == null) {
             if (syslog != null && syslog.timestampMicros() != SyslogParser.NO_TIMESTAMP) {
@@ -84,11 +75,29 @@ public final class LineEntries {
         return hostname;
     }
 
+    /**
+     * @param line the line's bytes (no terminator), copied
+     * @param stream the stream identity (see {@link LogEntry#origin})
+     * @param ids the id generator of that stream
+     * @param cursorPrefix {@code __CURSOR} up to the offset, e.g. {@code "file:<dev>:<ino>:"}
+     * @param position the position of the entry: the stream offset just after its line
+     * @param file the file path for {@code _FILE}, or null
+     * @param truncated whether the line was cut at the size limit
+     */
     public LogEntry build(byte[] line, String stream, EntryId ids, String cursorPrefix, long position,
                           String file, boolean truncated, long nowMicros) {
-        byte[] b = metadata.copyWithRoom(line, ids, cursorPrefix, position); // __ID, __CURSOR as slices
+        return build(line, 0, line.length, stream, ids, cursorPrefix, position, file, truncated, nowMicros);
+    }
+
+    /**
+     * Like {@link #build(byte[], String, EntryId, String, long, String, boolean, long)} for the line
+     * at {@code buf[off, off+len)}, which is copied (once: into the entry's own backing array).
+     */
+    public LogEntry build(byte[] buf, int off, int len, String stream, EntryId ids, String cursorPrefix, long position,
+                          String file, boolean truncated, long nowMicros) {
+        byte[] b = metadata.copyWithRoom(buf, off, len, ids, cursorPrefix, position); // __ID, __CURSOR as slices
         LogEntry e = new LogEntry(lastSize).backing(b);
-        parser.parse(b, 0, line.length, e);
+        parser.parse(b, 0, len, e);
         for (int i = 0; i < staticNames.length; i++) {
             e.set(staticNames[i], staticValues[i]);
         }

@@ -8,6 +8,7 @@ import io.hakobu.core.event.EntryId;
 import io.hakobu.core.event.Fields;
 import io.hakobu.core.event.LogEntry;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -31,6 +32,25 @@ class LineEntriesTest {
             assertEquals("prod", e.getString("env"));
             assertEquals(p, e.position());
         }
+    }
+
+    @Test
+    void aLineInsideALargerBufferIsCopiedOnceAndOnlyItsRange() {
+        LineEntries le = new LineEntries("web-01", "nginx", Parsers.create("ltsv", false), Map.of());
+        EntryId ids = new EntryId("web-01", "nginx", "file:1:2:abc");
+        byte[] buf = "status:500\thost:a\nstatus:200\thost:b\nstatus:404".getBytes(StandardCharsets.UTF_8);
+        int off = buf.length - "status:200\thost:b\nstatus:404".length();
+        int len = "status:200\thost:b".length();
+        LogEntry e = le.build(buf, off, len, "s", ids, "file:1:2:", 38, null, false, 1_000_000L);
+        assertEquals("200", e.getString("status"));
+        assertEquals("b", e.getString("host"), "the value ends at the range, not at the buffer's next line");
+        assertEquals(ids.of(38), e.getString(Fields.ID));
+        assertEquals("file:1:2:38", e.getString(Fields.CURSOR));
+        buf[off + 7] = '9'; // the source reuses its read buffer
+        assertEquals("200", e.getString("status"), "the entry owns a copy");
+        LogEntry whole = le.build(Arrays.copyOfRange(buf, off, off + len), "s", ids, "file:1:2:", 38, null, false, 1_000_000L);
+        assertEquals("900", whole.getString("status"));
+        assertEquals(e.size(), whole.size());
     }
 
     @Test

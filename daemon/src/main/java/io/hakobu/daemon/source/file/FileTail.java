@@ -418,7 +418,7 @@ final class FileTail {
         byte[] verifiedTail = null;
         long rewindTo = mlLines > 0 ? mlStart : consumed;
         boolean rewindSkipping = mlLines == 0 && skipping;
-        Out out = new Out(Math.min(maxLines, 256));
+        Out out = new Out(Math.min(maxLines, 1024));
         long nowMicros = System.currentTimeMillis() * 1000L;
         long before = fileBytes;
         Fingerprint.Value fp = gen.fingerprint;
@@ -518,7 +518,7 @@ final class FileTail {
 
     /** Reads the copy from where the file was truncated; at its end, goes on with the file at 0. */
     private int pollCopy(SourceContext ctx, int maxLines, long nowNanos) throws IOException, InterruptedException {
-        Out out = new Out(Math.min(maxLines, 256));
+        Out out = new Out(Math.min(maxLines, 1024));
         long nowMicros = System.currentTimeMillis() * 1000L;
         int lines = drainLines(out, maxLines, true, nowMicros, nowNanos);
         if (lines >= maxLines || readOffset() < src.size()) {
@@ -570,7 +570,7 @@ final class FileTail {
                 if (pending >= sh.maxLine() && !skipping) {
                     // cut an overlong line: its first maxLine bytes are an entry, the rest is skipped up to the newline
                     long end = bufStart + lineStart + sh.maxLine();
-                    addLine(out, Arrays.copyOfRange(buf, lineStart, lineStart + sh.maxLine()), bufStart + lineStart, end, true,
+                    addLine(out, buf, lineStart, sh.maxLine(), bufStart + lineStart, end, true,
                             nowMicros, nowNanos);
                     sh.linesCut().inc();
                     lines++;
@@ -594,7 +594,7 @@ final class FileTail {
             } else {
                 int len = nl - lineStart;
                 boolean cut = len > sh.maxLine();
-                addLine(out, Arrays.copyOfRange(buf, lineStart, lineStart + Math.min(len, sh.maxLine())), bufStart + lineStart,
+                addLine(out, buf, lineStart, Math.min(len, sh.maxLine()), bufStart + lineStart,
                         bufStart + nl + 1, cut, nowMicros, nowNanos);
                 if (cut) {
                     sh.linesCut().inc();
@@ -630,7 +630,7 @@ final class FileTail {
         long nowMicros = System.currentTimeMillis() * 1000L;
         drainLines(out, Integer.MAX_VALUE, false, nowMicros, nowNanos);
         if (bufLen > 0 && !skipping) {
-            addLine(out, Arrays.copyOf(buf, bufLen), bufStart, bufStart + bufLen, truncated, nowMicros, nowNanos);
+            addLine(out, buf, 0, bufLen, bufStart, bufStart + bufLen, truncated, nowMicros, nowNanos);
             sh.linesRead().inc();
             fileLines++;
             if (truncated) {
@@ -658,18 +658,18 @@ final class FileTail {
         }
     }
 
-    private void addLine(Out out, byte[] line, long start, long end, boolean cut, long nowMicros, long nowNanos)
+    /** Adds the line at {@code line[off, off+len)} (copied: the caller reuses the array). */
+    private void addLine(Out out, byte[] line, int off, int len, long start, long end, boolean cut, long nowMicros, long nowNanos)
             throws IOException {
         FileSourceConfig.Multiline ml = sh.multiline();
         if (ml == null) {
-            build(out, line, end, cut, nowMicros);
+            build(out, line, off, len, end, cut, nowMicros);
             return;
         }
-        int len = line.length;
-        if (len > 0 && line[len - 1] == '\r') {
+        if (len > 0 && line[off + len - 1] == '\r') {
             len--; // joined lines are separated by \n alone
         }
-        boolean isStart = ml.start().matcher(new String(line, 0, len, StandardCharsets.UTF_8)).find();
+        boolean isStart = ml.start().matcher(new String(line, off, len, StandardCharsets.UTF_8)).find();
         if (mlLines > 0 && (isStart || mlLines >= ml.maxLines() || (long) mlLen + 1 + len > ml.maxBytes())) {
             flushMultiline(out, nowMicros);
         }
@@ -678,20 +678,20 @@ final class FileTail {
             mlLen = 0;
             mlCut = false;
         } else {
-            append(NEWLINE, 1);
+            append(NEWLINE, 0, 1);
         }
-        append(line, len);
+        append(line, off, len);
         mlLines++;
         mlEnd = end;
         mlCut |= cut;
         mlLastNanos = nowNanos;
     }
 
-    private void append(byte[] b, int len) {
+    private void append(byte[] b, int off, int len) {
         if (mlBuf == null || mlBuf.length - mlLen < len) {
             mlBuf = Arrays.copyOf(mlBuf == null ? new byte[0] : mlBuf, Math.max(mlLen + len, Math.max(1024, mlLen * 2)));
         }
-        System.arraycopy(b, 0, mlBuf, mlLen, len);
+        System.arraycopy(b, off, mlBuf, mlLen, len);
         mlLen += len;
     }
 
@@ -699,7 +699,7 @@ final class FileTail {
         if (mlLines == 0) {
             return;
         }
-        build(out, Arrays.copyOf(mlBuf, mlLen), mlEnd, mlCut, nowMicros);
+        build(out, mlBuf, 0, mlLen, mlEnd, mlCut, nowMicros);
         mlLines = 0;
         mlLen = 0;
         if (mlBuf.length > READ_CHUNK) {
@@ -707,9 +707,9 @@ final class FileTail {
         }
     }
 
-    private void build(Out out, byte[] line, long position, boolean cut, long nowMicros) throws IOException {
+    private void build(Out out, byte[] line, int off, int len, long position, boolean cut, long nowMicros) throws IOException {
         ensureStream();
-        LogEntry e = sh.entries().build(line, gen.stream, ids, cursorPrefix, position, pathString, cut, nowMicros);
+        LogEntry e = sh.entries().build(line, off, len, gen.stream, ids, cursorPrefix, position, pathString, cut, nowMicros);
         out.entries.add(e);
         out.bytes += e.sizeEstimate(); // heap estimate: what the sinks' buffers bound
     }

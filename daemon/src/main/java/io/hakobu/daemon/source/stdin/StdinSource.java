@@ -57,7 +57,7 @@ final class StdinSource implements Source {
                 byte b = chunk[i];
                 offset++;
                 if (b == '\n') {
-                    batch.add(entries.build(Arrays.copyOf(line, lineLen), stream, ids, cursorPrefix, offset, null, cut,
+                    batch.add(entries.build(line, 0, lineLen, stream, ids, cursorPrefix, offset, null, cut,
                             System.currentTimeMillis() * 1000L));
                     lineLen = 0;
                     cut = false;
@@ -80,7 +80,7 @@ final class StdinSource implements Source {
             }
         }
         if (lineLen > 0) { // last line without a newline: keep it
-            batch.add(entries.build(Arrays.copyOf(line, lineLen), stream, ids, cursorPrefix, offset, null, cut,
+            batch.add(entries.build(line, 0, lineLen, stream, ids, cursorPrefix, offset, null, cut,
                     System.currentTimeMillis() * 1000L));
         }
         if (!batch.isEmpty()) {
