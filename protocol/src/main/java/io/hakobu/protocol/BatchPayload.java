@@ -26,11 +26,18 @@ public final class BatchPayload {
     /**
      * A run of entries from one source, identified by its sequence number in the stream; or, with
      * {@code encoded}, a record already in {@link RecordCodec} form (a disk buffer record, whose
-     * embedded sequence number must be {@code seq}), copied into the frame as it is.
+     * embedded sequence number must be {@code seq}), copied into the frame as it is. A decoded
+     * record also says where its payload is: {@code raw[rawOffset, rawOffset+rawLength)}, the
+     * array its entries are backed by (null and 0 for records to encode).
      */
-    public record Record(long seq, String sourceId, List<LogEntry> entries, byte[] encoded) {
+    public record Record(long seq, String sourceId, List<LogEntry> entries, byte[] encoded, byte[] raw, int rawOffset,
+                         int rawLength) {
         public Record(long seq, String sourceId, List<LogEntry> entries) {
-            this(seq, sourceId, entries, null);
+            this(seq, sourceId, entries, null, null, 0, 0);
+        }
+
+        public Record(long seq, String sourceId, List<LogEntry> entries, byte[] encoded) {
+            this(seq, sourceId, entries, encoded, null, 0, 0);
         }
 
         /** A record from an encoded payload. */
@@ -180,7 +187,7 @@ public final class BatchPayload {
             }
             prev = d.seq();
             entries += d.entries().size();
-            out.add(new Record(d.seq(), d.sourceId(), d.entries()));
+            out.add(new Record(d.seq(), d.sourceId(), d.entries(), null, raw, at, len));
         }
         if (out.isEmpty()) {
             throw new ProtocolException(ErrorCode.BAD_PAYLOAD, "BATCH holds no record");

@@ -347,11 +347,7 @@ public final class DiskBuffer implements Closeable {
      * @return the sequence numbers given to the records and where the last one will end
      */
     public Appended append(String sourceId, List<LogEntry> entries) throws IOException {
-        ensureActive();
-        if (active.size > SegmentFile.HEADER_BYTES && active.size + pending.length() >= options.segmentBytes()) {
-            roll(); // before encoding anything: a failure here leaves no half-appended batch behind
-            ensureActive();
-        }
+        rollIfFull();
         long first = nextSeq;
         long payloadBytes = 0;
         int from = 0;
@@ -378,23 +374,77 @@ public final class DiskBuffer implements Closeable {
             byte[] a = pending.array();
             putInt(a, start, len);
             putInt(a, start + 4, SegmentFile.crc(a, start + SegmentFile.FRAME_BYTES, len));
-            if (pendingRecords == pendingEnds.length) {
-                int cap = pendingRecords * 2;
-                pendingEnds = java.util.Arrays.copyOf(pendingEnds, cap);
-                pendingSeqs = java.util.Arrays.copyOf(pendingSeqs, cap);
-                pendingCounts = java.util.Arrays.copyOf(pendingCounts, cap);
-                pendingLens = java.util.Arrays.copyOf(pendingLens, cap);
-            }
-            pendingEnds[pendingRecords] = pending.length();
-            pendingSeqs[pendingRecords] = seq;
-            pendingCounts[pendingRecords] = to - from;
-            pendingLens[pendingRecords] = len;
-            pendingRecords++;
+            addPending(seq, to - from, len);
             payloadBytes += len;
             nextSeq++;
             from = to;
         } while (from < n);
         return new Appended(first, nextSeq - 1, payloadBytes);
+    }
+
+    /**
+     * Like {@link #append(String, List)}, for entries that arrived as the record payloads
+     * {@code regions} (their concatenation): each becomes one record with a new header and its
+     * streams prefixed (see {@link RecordCodec#writeReheaded}), the entries copied as they are
+     * instead of being encoded again. Falls back to encoding {@code entries} when a region would
+     * exceed the record limit or does not hold a well-formed header. Writer thread only.
+     */
+    public Appended append(String sourceId, List<LogEntry> entries, List<RecordCodec.Region> regions) throws IOException {
+        if (regions == null || regions.isEmpty()) {
+            return append(sourceId, entries);
+        }
+        rollIfFull();
+        long first = nextSeq;
+        long payloadBytes = 0;
+        for (RecordCodec.Region r : regions) {
+            int start = pending.length();
+            pending.write(0).write(0).write(0).write(0).write(0).write(0).write(0).write(0); // frame, filled below
+            long seq = nextSeq;
+            try {
+                RecordCodec.writeReheaded(pending, seq, sourceId, r.streamPrefix(), r.buf(), r.offset(), r.length());
+            } catch (CorruptRecordException e) {
+                pending.truncate(start);
+                rollbackAppend(first);
+                return append(sourceId, entries);
+            }
+            int len = pending.length() - start - SegmentFile.FRAME_BYTES;
+            if (len > SegmentFile.MAX_RECORD_BYTES) {
+                pending.truncate(start);
+                rollbackAppend(first);
+                return append(sourceId, entries); // splits it as usual
+            }
+            byte[] a = pending.array();
+            putInt(a, start, len);
+            putInt(a, start + 4, SegmentFile.crc(a, start + SegmentFile.FRAME_BYTES, len));
+            addPending(seq, r.count(), len);
+            payloadBytes += len;
+            nextSeq++;
+        }
+        return new Appended(first, nextSeq - 1, payloadBytes);
+    }
+
+    /** Starts a new segment when the active one is full: before encoding anything, so a failure leaves no half-appended batch. */
+    private void rollIfFull() throws IOException {
+        ensureActive();
+        if (active.size > SegmentFile.HEADER_BYTES && active.size + pending.length() >= options.segmentBytes()) {
+            roll();
+            ensureActive();
+        }
+    }
+
+    private void addPending(long seq, int count, int len) {
+        if (pendingRecords == pendingEnds.length) {
+            int cap = pendingRecords * 2;
+            pendingEnds = java.util.Arrays.copyOf(pendingEnds, cap);
+            pendingSeqs = java.util.Arrays.copyOf(pendingSeqs, cap);
+            pendingCounts = java.util.Arrays.copyOf(pendingCounts, cap);
+            pendingLens = java.util.Arrays.copyOf(pendingLens, cap);
+        }
+        pendingEnds[pendingRecords] = pending.length();
+        pendingSeqs[pendingRecords] = seq;
+        pendingCounts[pendingRecords] = count;
+        pendingLens[pendingRecords] = len;
+        pendingRecords++;
     }
 
     /** A batch holds an entry too large for one record; nothing of the batch was appended. */

@@ -17,7 +17,7 @@ import java.util.Map;
  *
  * <h2>Layout</h2>
  * <pre>
- * payload  = seq:u64be  count:u32be  source:str  entry{count}
+ * payload  = seq:u64be  count:u32be  source:str  [prefix:str]  entry{count}
  * entry    = stream:ref  position:zigzag-varlong  estimate:varint  nfields:varint  field{nfields}
  * field    = name:ref  value
  * value    = 0x00                                  null
@@ -32,7 +32,14 @@ import java.util.Map;
  *            a new table entry follows as str (tables: one for streams, one for field names)
  * str      = len:varint utf8{len}
  * </pre>
- * Strings decode as zero-copy slices of the payload array, so a decoded record costs one array
+ * When the top bit of {@code count} is set ({@link #PREFIX_FLAG}; the count is the other 31 bits),
+ * a {@code prefix} follows the source, and every non-null stream of the record decodes as
+ * {@code prefix + stream}. An aggregator stores what agents sent this way: it gives each record
+ * the origin {@code <agent node>/<agent source>/} with a new header
+ * ({@link #writeReheaded}) and copies the entries byte for byte, instead of decoding and
+ * re-encoding them to rename their streams.
+ *
+ * <p>Strings decode as zero-copy slices of the payload array, so a decoded record costs one array
  * plus its entries; the decoded entries share that array as their backing bytes.
  *
  * <p>Not thread-safe; keep one per thread.
@@ -51,6 +58,8 @@ public final class RecordCodec {
 
     /** Offset of the entry count in a payload. */
     static final int COUNT_OFFSET = 8;
+    /** In the count word: a stream prefix follows the source. */
+    static final int PREFIX_FLAG = 0x8000_0000;
 
     private String[] names = new String[32];
     /**
@@ -63,6 +72,8 @@ public final class RecordCodec {
     private int nameCount;
     private String[] streams = new String[4];
     private int streamCount;
+    /** Decoding: the record's stream prefix, or null. */
+    private String streamPrefix;
     private final FieldNames interned = new FieldNames();
 
     // ---- encoding ---------------------------------------------------------------------------
@@ -249,7 +260,7 @@ public final class RecordCodec {
 
     /** The entry count of a payload (without decoding it). */
     public static int countOf(byte[] payload, int off) {
-        return readIntBe(payload, off + COUNT_OFFSET);
+        return readIntBe(payload, off + COUNT_OFFSET) & ~PREFIX_FLAG;
     }
 
     /**
@@ -262,7 +273,7 @@ public final class RecordCodec {
         try {
             c.longBe();
             count(c, length);
-            return c.string();
+            return c.string(); // a prefix may follow: not needed here
         } catch (IndexOutOfBoundsException e) {
             throw new CorruptRecordException("record ends inside its header");
         } finally {
@@ -270,13 +281,76 @@ public final class RecordCodec {
         }
     }
 
-    /** Reads a record header's entry count, which cannot exceed the record's length. */
+    /**
+     * Reads a record header's count word: the entry count, which cannot exceed the record's
+     * length, and in its top bit whether a stream prefix follows the source. Returns the word.
+     */
     private static int count(Cursor c, int length) throws CorruptRecordException {
-        int count = c.intBe();
-        if (count < 0 || count > length) {
+        int word = c.intBe();
+        int count = word & ~PREFIX_FLAG;
+        if (count > length) {
             throw new CorruptRecordException("entry count " + count + " out of range");
         }
-        return count;
+        return word;
+    }
+
+    /** The rest of a header after the count word: the source, then the prefix if the word says so. */
+    private String header(Cursor c, int word) throws CorruptRecordException {
+        String source = c.string();
+        streamPrefix = (word & PREFIX_FLAG) != 0 ? c.string() : null;
+        return source;
+    }
+
+    /**
+     * Appends the payload at {@code buf[off, off+len)} with a new header: sequence number
+     * {@code seq}, source {@code sourceId}, and its streams prefixed with {@code prefix} (in front
+     * of any prefix it already had). The entries are copied as they are, so the result decodes to
+     * the same entries as the original, their non-null streams prefixed.
+     *
+     * @throws CorruptRecordException if the original header is not well-formed (nothing is appended)
+     */
+    public static void writeReheaded(ByteBuilder out, long seq, String sourceId, String prefix, byte[] buf, int off, int len)
+            throws CorruptRecordException {
+        if (off < 0 || len < 0 || off + len > buf.length) {
+            throw new CorruptRecordException("record " + off + "+" + len + " outside its buffer of " + buf.length);
+        }
+        Cursor c = new Cursor(buf, off + len);
+        c.pos = off;
+        int count;
+        String old;
+        try {
+            c.longBe();
+            int word = count(c, len);
+            count = word & ~PREFIX_FLAG;
+            c.skipString();
+            old = (word & PREFIX_FLAG) != 0 ? c.string() : null;
+        } catch (IndexOutOfBoundsException e) {
+            throw new CorruptRecordException("record ends inside its header");
+        }
+        writeLongBe(out, seq);
+        writeIntBe(out, count | PREFIX_FLAG);
+        writeString(out, sourceId);
+        writeString(out, old == null ? prefix : prefix.concat(old));
+        out.write(buf, c.pos, off + len - c.pos);
+    }
+
+    /**
+     * A record payload at {@code buf[offset, offset+length)} (received from a peer, say) that is to
+     * be stored again with a new header and its streams prefixed with {@code streamPrefix} (see
+     * {@link #writeReheaded}).
+     */
+    public record Region(byte[] buf, int offset, int length, String streamPrefix) {
+        public Region {
+            if (offset < 0 || length < 0 || offset + length > buf.length) {
+                throw new IllegalArgumentException("region " + offset + "+" + length + " outside an array of " + buf.length);
+            }
+            java.util.Objects.requireNonNull(streamPrefix, "streamPrefix");
+        }
+
+        /** Its entry count. */
+        public int count() {
+            return countOf(buf, offset);
+        }
     }
 
     /** A decoded record. */
@@ -308,9 +382,9 @@ public final class RecordCodec {
         c.pos = offset;
         try {
             long seq = c.longBe();
-            int count = count(c, length);
-            String source = c.string();
-            decodeEntries(c, count, out, Integer.MAX_VALUE);
+            int word = count(c, length);
+            String source = header(c, word);
+            decodeEntries(c, word & ~PREFIX_FLAG, out, Integer.MAX_VALUE);
             if (c.pos != end) {
                 throw new CorruptRecordException((end - c.pos) + " bytes after the last entry");
             }
@@ -333,9 +407,9 @@ public final class RecordCodec {
         Cursor c = new Cursor(payload, length);
         try {
             c.longBe();
-            int count = c.intBe();
-            c.string();
-            decodeEntries(c, count < 0 ? Integer.MAX_VALUE : count, out, Integer.MAX_VALUE);
+            int word = c.intBe();
+            header(c, word);
+            decodeEntries(c, word & ~PREFIX_FLAG, out, Integer.MAX_VALUE);
         } catch (RuntimeException | CorruptRecordException e) {
             // keep what decoded
         } finally {
@@ -350,6 +424,7 @@ public final class RecordCodec {
         Arrays.fill(streams, 0, streamCount, null);
         nameCount = 0;
         streamCount = 0;
+        streamPrefix = null;
     }
 
     private void decodeEntries(Cursor c, int count, List<LogEntry> out, int limit) throws CorruptRecordException {
@@ -398,6 +473,9 @@ public final class RecordCodec {
             throw new CorruptRecordException("stream reference " + k + " out of range");
         }
         String s = c.string();
+        if (streamPrefix != null) {
+            s = streamPrefix.concat(s); // once per stream and record: entries share the table's String
+        }
         if (streamCount == streams.length) {
             streams = Arrays.copyOf(streams, streamCount * 2);
         }
@@ -534,6 +612,11 @@ public final class RecordCodec {
                 throw new CorruptRecordException("length " + n + " runs past the record end at byte " + pos);
             }
             return (int) n;
+        }
+
+        void skipString() throws CorruptRecordException {
+            int len = length();
+            pos += len;
         }
 
         String string() throws CorruptRecordException {

@@ -23,6 +23,8 @@ public final class Batch {
     private final int count;
     /** The decoded entries of an encoded batch, once somebody asked for them. */
     private volatile List<LogEntry> decoded;
+    /** The record payloads the entries arrived as (see {@link #received}), or null. */
+    private final List<RecordCodec.Region> regions;
 
     public Batch(String sourceId, List<LogEntry> entries, long bytes, BatchAck ack) {
         this(sourceId, entries, bytes, ack, -1, -1);
@@ -33,6 +35,11 @@ public final class Batch {
      * {@code [firstRecord, lastRecord]} (see {@link #firstRecord()}).
      */
     public Batch(String sourceId, List<LogEntry> entries, long bytes, BatchAck ack, long firstRecord, long lastRecord) {
+        this(sourceId, entries, bytes, ack, firstRecord, lastRecord, null);
+    }
+
+    private Batch(String sourceId, List<LogEntry> entries, long bytes, BatchAck ack, long firstRecord, long lastRecord,
+                  List<RecordCodec.Region> regions) {
         if (firstRecord > lastRecord) {
             throw new IllegalArgumentException("record range " + firstRecord + ".." + lastRecord);
         }
@@ -45,6 +52,7 @@ public final class Batch {
         this.createdNanos = System.nanoTime();
         this.encoded = null;
         this.count = entries.size();
+        this.regions = regions;
     }
 
     private Batch(String sourceId, byte[] encoded, int count, long bytes, BatchAck ack, long record) {
@@ -57,6 +65,25 @@ public final class Batch {
         this.createdNanos = System.nanoTime();
         this.firstRecord = record;
         this.lastRecord = record;
+        this.regions = null;
+    }
+
+    /**
+     * A batch whose entries arrived as the record payloads {@code regions} (the entries are their
+     * decoded concatenation, in order, each non-null stream prefixed with its region's prefix). A
+     * disk buffer stores such a batch by copying the regions under a new header instead of
+     * encoding the entries again (see {@link io.hakobu.core.buffer.DiskBuffer#append(String, List,
+     * List)}); everything else uses the entries.
+     */
+    public static Batch received(String sourceId, List<LogEntry> entries, long bytes, BatchAck ack, List<RecordCodec.Region> regions) {
+        long n = 0;
+        for (RecordCodec.Region r : regions) {
+            n += r.count();
+        }
+        if (n != entries.size()) {
+            throw new IllegalArgumentException("regions hold " + n + " entries, the batch " + entries.size());
+        }
+        return new Batch(sourceId, entries, bytes, ack, -1, -1, List.copyOf(regions));
     }
 
     /**
@@ -112,6 +139,11 @@ public final class Batch {
 
     public int size() {
         return count;
+    }
+
+    /** For a {@link #received} batch, the record payloads its entries arrived as; null otherwise. */
+    public List<RecordCodec.Region> regions() {
+        return regions;
     }
 
     public long bytes() {

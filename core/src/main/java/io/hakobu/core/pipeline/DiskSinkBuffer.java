@@ -307,7 +307,7 @@ final class DiskSinkBuffer implements SinkBuffer {
         int attempt = 0;
         for (;;) {
             try {
-                DiskBuffer.Appended at = d.append(b.sourceId(), b.entries());
+                DiskBuffer.Appended at = d.append(b.sourceId(), b.entries(), b.regions());
                 recovered(attempt);
                 return at;
             } catch (DiskBuffer.OversizeException e) {

@@ -106,6 +106,90 @@ class DiskBufferTest {
     }
 
     @Test
+    void aReheadedRecordDecodesToTheSameEntriesWithPrefixedStreams() throws Exception {
+        List<LogEntry> in = entries(0, 5);
+        in.get(1).origin("file:3:4", 7); // a second stream in the record
+        in.get(2).origin(null, -1); // no stream: stays without one
+        RecordCodec codec = new RecordCodec();
+        ByteBuilder agent = new ByteBuilder();
+        codec.encode(41, "nginx", in, 0, in.size(), agent);
+        // the payload sits inside a larger array, as a record of a frame does
+        byte[] frame = new byte[agent.length() + 10];
+        System.arraycopy(agent.array(), 0, frame, 7, agent.length());
+
+        ByteBuilder agg = new ByteBuilder();
+        RecordCodec.writeReheaded(agg, 9, "in", "web-1/nginx/", frame, 7, agent.length());
+        assertEquals(5, RecordCodec.countOf(agg.array(), 0));
+        assertEquals(9, RecordCodec.seqOf(agg.array(), 0));
+        assertEquals("in", codec.sourceOf(agg.toByteArray(), agg.length()));
+        RecordCodec.Decoded d = codec.decode(agg.toByteArray(), agg.length());
+        assertEquals(9, d.seq());
+        assertEquals("in", d.sourceId());
+        assertEquals(5, d.entries().size());
+        for (int i = 0; i < 5; i++) {
+            LogEntry want = in.get(i);
+            LogEntry got = d.entries().get(i);
+            assertEquals(want.stream() == null ? null : "web-1/nginx/" + want.stream(), got.stream(), "entry " + i);
+            assertEquals(want.position(), got.position());
+            assertEquals(want.getString("MESSAGE"), got.getString("MESSAGE"));
+            assertEquals(want.get("SEQ"), got.get("SEQ"));
+        }
+
+        // a second hop puts its prefix in front of the first
+        ByteBuilder hop2 = new ByteBuilder();
+        RecordCodec.writeReheaded(hop2, 1, "up", "agg-1/in/", agg.array(), 0, agg.length());
+        RecordCodec.Decoded d2 = codec.decode(hop2.toByteArray(), hop2.length());
+        assertEquals("agg-1/in/web-1/nginx/file:1:2", d2.entries().get(0).stream());
+        assertEquals("agg-1/in/web-1/nginx/file:3:4", d2.entries().get(1).stream());
+        assertNull(d2.entries().get(2).stream());
+
+        // the prefix is per record: the next record this codec decodes has none
+        assertEquals("file:1:2", codec.decode(agent.toByteArray(), agent.length()).entries().get(0).stream());
+
+        // a damaged header is refused, nothing appended
+        ByteBuilder none = new ByteBuilder();
+        assertThrows(CorruptRecordException.class, () -> RecordCodec.writeReheaded(none, 1, "x", "p/", frame, 7, 10));
+        assertEquals(0, none.length());
+    }
+
+    @Test
+    void receivedRecordsAreStoredAsTheyAreAndReadBackPrefixed() throws Exception {
+        RecordCodec codec = new RecordCodec();
+        ByteBuilder frame = new ByteBuilder(); // three records one after the other, as in a BATCH
+        int[] offsets = new int[4];
+        for (int r = 0; r < 3; r++) {
+            codec.encode(100 + r, "src" + r, entries(r * 10, 10), 0, 10, frame);
+            offsets[r + 1] = frame.length();
+        }
+        byte[] raw = frame.toByteArray();
+        List<RecordCodec.Region> regions = new ArrayList<>();
+        List<LogEntry> decoded = new ArrayList<>();
+        for (int r = 0; r < 3; r++) {
+            regions.add(new RecordCodec.Region(raw, offsets[r], offsets[r + 1] - offsets[r], "agent/src" + r + "/"));
+            decoded.addAll(codec.decode(raw, offsets[r], offsets[r + 1] - offsets[r]).entries());
+        }
+        try (DiskBuffer b = DiskBuffer.open(dir, SMALL)) {
+            DiskBuffer.Appended at = b.append("in", decoded, regions);
+            assertEquals(2, at.lastSeq() - at.firstSeq(), "one record per region");
+            b.flush();
+            b.sync();
+            List<LogEntry> back = new ArrayList<>();
+            DiskBuffer.ReadRecord rr;
+            while ((rr = b.read()) != null) {
+                assertEquals("in", rr.sourceId());
+                back.addAll(rr.entries());
+                b.ack(rr.seq(), rr.entries().size(), rr.payloadBytes());
+            }
+            assertEquals(30, back.size());
+            for (int i = 0; i < 30; i++) {
+                assertEquals(i, seqOf(back.get(i)));
+                assertEquals("agent/src" + (i / 10) + "/file:1:2", back.get(i).stream());
+                assertEquals(100L + i, back.get(i).position());
+            }
+        }
+    }
+
+    @Test
     void entriesWithDifferentFieldOrdersShareOneRecord() throws Exception {
         List<LogEntry> in = new ArrayList<>();
         String[][] shapes = {{"a", "b", "c"}, {"b", "a", "d"}, {"a", "b", "c"}, {"d"}, {"a", "b", "c", "e", "a"}};

@@ -3,6 +3,7 @@ package io.hakobu.daemon.source.hakobu;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hakobu.core.buffer.RecordCodec;
 import io.hakobu.core.checkpoint.CheckpointStore;
 import io.hakobu.core.event.LogEntry;
 import io.hakobu.core.pipeline.Batch;
@@ -38,7 +39,10 @@ import org.slf4j.LoggerFactory;
  *   <li>Event loops ({@link ForwardServer}) decode each BATCH (zstd, records) and decide, per
  *       stream (agent node + the agent's stream id), whether it is new: records at or below the
  *       stream's <em>accepted</em> mark were already taken (committed, or in flight on an older
- *       connection) and are not taken again. New entries become one {@link Batch} in the handoff.</li>
+ *       connection) and are not taken again. New entries become one {@link Batch} in the handoff,
+ *       which also carries the records as received ({@link Batch#received}): disk buffers store
+ *       them byte for byte under a new header that gives their streams the origin
+ *       {@code <agent node>/<agent source>/}, instead of encoding the entries again.</li>
  *   <li>The source thread ({@link #run}) emits the handoff's batches into the pipeline; emit blocks
  *       while a sink's buffer is full.</li>
  *   <li>When a batch's {@link BatchAck} completes (every routed sink's disk buffer fsynced it), the
@@ -209,6 +213,7 @@ final class HakobuSource implements Source, ForwardServer.Handler {
             }
             List<BatchPayload.Record> records = payloads.get().decode(frame, config.maxRawBytes()); // throws ProtocolException
             List<LogEntry> entries = new ArrayList<>(frame.entries());
+            List<RecordCodec.Region> regions = new ArrayList<>(records.size());
             long skipped = 0;
             String prefix = conn.node() + "/";
             for (BatchPayload.Record r : records) {
@@ -217,6 +222,8 @@ final class HakobuSource implements Source, ForwardServer.Handler {
                     continue;
                 }
                 String streamPrefix = prefix + r.sourceId() + "/";
+                // the disk buffers store the record as received, under this prefix (no re-encoding)
+                regions.add(new RecordCodec.Region(r.raw(), r.rawOffset(), r.rawLength(), streamPrefix));
                 String lastIn = null;
                 String lastOut = null;
                 for (LogEntry e : r.entries()) {
@@ -239,7 +246,7 @@ final class HakobuSource implements Source, ForwardServer.Handler {
             st.inflight.add(piece);
             eventsIn.add(entries.size());
             BatchAck ack = new BatchAck(status -> completed(st, piece));
-            batch = new Batch(id, entries, frame.rawLength(), ack);
+            batch = Batch.received(id, entries, frame.rawLength(), ack, regions);
         }
         handoff.add(batch);
         if (pendingBytes.addAndGet(batch.bytes()) > config.maxPendingBytes()) {
