@@ -18,6 +18,7 @@
 #            forward/single-process.
 #   all      the three.
 # All report CPU seconds per million lines: utime+stime of the hakobu JVM from /proc/<pid>/stat
+# (forward also by thread, from /proc/<pid>/task/*/stat: where each process spends it)
 # (./hakobu and bin/hakobu exec the JVM, so the pid of `hakobu run &` is the JVM's).
 # BUFFER=disk (default) or memory selects the file sink's buffer type (in `forward`, the
 # aggregator's), to price the disk buffer. The agent's hakobu sink keeps a disk buffer.
@@ -88,6 +89,21 @@ now() { date +%s%N; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # peak resident set size of a process, in KiB
 peak_rss() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+# CPU seconds of a JVM's threads by name (digits folded: "hakobu-in-io-3-1" -> "hakobu-in-io-#-#"),
+# most first: "seconds|name" lines. Thread names are at most 15 characters in /proc.
+thread_cpu() {
+  local t line name rest f
+  for t in /proc/$1/task/*/stat; do
+    line=$(cat "$t" 2>/dev/null) || continue
+    name=${line#*\(}; name=${name%\)*}; rest=${line##*\) }
+    read -ra f <<< "$rest"
+    echo "${name//[0-9]/#}|$(( f[11] + f[12] ))"
+  done | awk -F'|' -v tck="$tck" '{ s[$1] += $2 } END { for (k in s) printf "%.2f|%s\n", s[k] / tck, k }' | sort -t'|' -k1 -g -r
+}
+# "CPU by thread" line: the top n threads of a JVM, "name s" comma separated
+thread_line() {
+  thread_cpu "$1" | head -n "${2:-7}" | awk -F'|' '{ printf "%s%s %s s", (NR > 1 ? ", " : ""), $2, $1 }'
+}
 # delivered [PORT]: hakobu_events_delivered_total summed over the sinks of the process whose api
 # listens on PORT (default: $port)
 delivered() {
@@ -267,6 +283,7 @@ run_forward() {
   if [[ -z ${base_ns:-} ]]; then run_file; fi
   local agg_listen agg_api agent_api deadline stall_s=60 warm t0 t1 t_warm= n_warm=0 n last=-1 t_last
   local agent_cpu agg_cpu agent_rss agg_rss agent_xmx agg_xmx agent_rc=0 agg_rc=0 agent_warn agg_warn p am gm
+  local agent_threads agg_threads
   local polls=0 agent_disk=0 agg_disk=0 d
   { read -r agg_listen; read -r agg_api; read -r agent_api; } < <(free_ports 3)
   cat > "$work/fwd-agg.yaml" <<YAML
@@ -333,6 +350,7 @@ YAML
   agent_cpu=$(cpu_ticks $agent) agg_cpu=$(cpu_ticks $agg)
   agent_rss=$(peak_rss $agent) agg_rss=$(peak_rss $agg)
   agent_xmx=$(jvm_xmx $agent) agg_xmx=$(jvm_xmx $agg)
+  agent_threads=$(thread_line $agent) agg_threads=$(thread_line $agg)
   curl -sf "http://127.0.0.1:$agent_api/metrics" > "$work/fwd-agent.metrics" || true
   curl -sf "http://127.0.0.1:$agg_api/metrics" > "$work/fwd-agg.metrics" || true
   kill -TERM $agent; wait $agent || agent_rc=$?; agent=
@@ -362,6 +380,9 @@ YAML
     printf "cpu baseline     single process %.2f s per million lines; ratio forward/single-process = %.2f\n", bc / tck / n * 1e6, (ac + gc) / bc;
     printf "memory           peak RSS agent %.1f MiB + aggregator %.1f MiB = %.1f MiB (single process %.1f MiB, ratio %.2f)\n", ar / 1024, gr / 1024, (ar + gr) / 1024, br / 1024, (ar + gr) / br;
   }'
+  # where the CPU went (C# CompilerThre: the JIT; VM Thread: the serial collector's pauses; java: startup)
+  echo "cpu by thread    agent: $agent_threads"
+  echo "                 aggregator: $agg_threads"
   # how the link behaved: resends, reconnects and duplicates should be 0 in a clean run
   am=$work/fwd-agent.metrics gm=$work/fwd-agg.metrics
   printf "link             %d batch frames, %d resent, %d connections, %d connect failures, %d ack timeouts; %.1f MB on the wire, compression ratio %.2f\n" \
