@@ -25,10 +25,13 @@ import io.hakobu.core.event.LogEntry;
  *       (a NUL or invalid UTF-8 is kept rather than failing the line).</li>
  * </ul>
  *
- * <p>Hot path: values are added as slices of the line, found 8 bytes at a time; a label is
- * usually recognised by one comparison with the label the same field had in the previous line,
- * else interned through a {@link io.hakobu.core.event.FieldNames} cache. A line with known labels
- * allocates nothing but the entry's own arrays. Not thread-safe.
+ * <p>Hot path: values are added to the entry as slices of the line as they are found (8 bytes at a
+ * time), with no staging in between; a label is usually recognised by one comparison with the
+ * label the same field had in the previous line, else interned through a
+ * {@link io.hakobu.core.event.FieldNames} cache; a 64-bit Bloom filter over the labels' hash codes
+ * finds repeats without a scan in the usual case. A line with known labels allocates nothing but
+ * the entry's own arrays. A line that fails half-way is cut back to what the entry held before.
+ * Not thread-safe.
  */
 public final class LtsvParser implements Parser {
 
@@ -57,7 +60,6 @@ public final class LtsvParser implements Parser {
     private final boolean keepMessage;
     /** Labels, remembered by field number. */
     private final Parsers.NameCache names = new Parsers.NameCache();
-    private final Parsers.PendingFields pending = new Parsers.PendingFields();
 
     public LtsvParser(boolean keepMessage) {
         this.keepMessage = keepMessage;
@@ -66,7 +68,13 @@ public final class LtsvParser implements Parser {
     @Override
     public void parse(byte[] line, int off, int len, LogEntry entry) {
         final int end = Parsers.stripCr(line, off, len);
-        final Parsers.PendingFields fields = pending;
+        final int base = entry.size();
+        if (keepMessage) {
+            entry.addSlice(Fields.MESSAGE, off, end - off);
+        }
+        // fields go straight into the entry; a failing line is cut back to what it was
+        final int first = entry.size();
+        long seen = 0; // Bloom filter of this line's labels over their (cached) hash codes
         int field = 0;
         int p = off;
         while (p <= end) {
@@ -84,12 +92,12 @@ public final class LtsvParser implements Parser {
                         p++; // empty field: nothing to keep
                         continue;
                     }
-                    fields.clear();
+                    entry.truncate(base);
                     Parsers.fail(entry, off, end, badField(line, p, end, field));
                     return;
                 }
                 if (p == start) {
-                    fields.clear();
+                    entry.truncate(base);
                     Parsers.fail(entry, off, end, "ltsv: field " + field + " has an empty label");
                     return;
                 }
@@ -97,14 +105,31 @@ public final class LtsvParser implements Parser {
             }
             final int value = ++p;
             p = indexOfTab(line, p, end);
-            fields.addSlice(name, value, p - value);
+            long bit = 1L << name.hashCode(); // the shift uses the low 6 bits
+            int earlier = (seen & bit) == 0 ? -1 : indexOf(entry, name, first);
+            if (earlier < 0) {
+                entry.addSlice(name, value, p - value);
+                seen |= bit;
+            } else {
+                entry.setSlice(earlier, value, p - value); // a repeated label: first position, last value
+            }
             p++; // past the TAB, or past the end after the last field
         }
-        if (keepMessage || fields.size() == 0) {
+        if (!keepMessage && entry.size() == first) {
             // an empty record (empty line, or only TABs) still leaves a trace of the line
             entry.addSlice(Fields.MESSAGE, off, end - off);
         }
-        fields.drainTo(entry);
+    }
+
+    /** The index of the field called {@code name} at or after {@code from}, or -1. */
+    private static int indexOf(LogEntry entry, String name, int from) {
+        for (int i = from, n = entry.size(); i < n; i++) {
+            String other = entry.name(i);
+            if (other == name || other.equals(name)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /**

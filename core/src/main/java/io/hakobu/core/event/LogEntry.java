@@ -90,6 +90,33 @@ public final class LogEntry {
         return this;
     }
 
+    /** Makes field {@code i}'s value {@code backing[offset, offset+length)}; its name and place stay. */
+    public LogEntry setSlice(int i, int offset, int length) {
+        checkIndex(i);
+        if (backing == null || offset < 0 || length < 0 || offset + length > backing.length) {
+            throw new IndexOutOfBoundsException("slice " + offset + "+" + length + " outside backing");
+        }
+        if (slices == null) {
+            slices = new long[names.length];
+        }
+        values[i] = SLICE;
+        slices[i] = ((long) offset << 32) | (length & 0xffffffffL);
+        return this;
+    }
+
+    /** Keeps the first {@code newSize} fields and drops the rest. */
+    public LogEntry truncate(int newSize) {
+        if (newSize < 0 || newSize > size) {
+            throw new IndexOutOfBoundsException("truncate to " + newSize + " of " + size + " fields");
+        }
+        for (int i = newSize; i < size; i++) {
+            names[i] = null;
+            values[i] = null;
+        }
+        size = newSize;
+        return this;
+    }
+
     /** Sets the first field called {@code name}, or appends it when absent. */
     public LogEntry set(String name, Object value) {
         int i = indexOf(name);

@@ -112,6 +112,32 @@ class LtsvParserTest {
     }
 
     @Test
+    void aRepeatedLabelThatTheCacheExpectsIsStillMerged() {
+        LtsvParser p = new LtsvParser(false);
+        assertFields(parse(p, "a:1\tb:2"), "a", "1", "b", "2");
+        for (int i = 0; i < 3; i++) { // from the second time on, field 2's remembered label is "a"
+            assertFields(parse(p, "a:1\ta:2\tc:3"), "a", "2", "c", "3");
+        }
+        assertFields(parse(p, "a:1\tb:2"), "a", "1", "b", "2");
+    }
+
+    @Test
+    void fieldsAlreadyInTheEntryStayAndAreNotMergedWith() {
+        byte[] line = "a:1\tb:2".getBytes(StandardCharsets.UTF_8);
+        LogEntry e = new LogEntry().backing(line).add("a", "before");
+        new LtsvParser(false).parse(line, 0, line.length, e);
+        assertEquals(3, e.size());
+        assertEquals("before", e.value(0));
+        assertEquals("1", e.value(1));
+        byte[] bad = "a:1\tb c:2".getBytes(StandardCharsets.UTF_8);
+        LogEntry f = new LogEntry().backing(bad).add("x", "before");
+        new LtsvParser(true).parse(bad, 0, bad.length, f);
+        assertEquals(List.of("x", Fields.MESSAGE, Fields.PARSE_ERROR), List.of(f.name(0), f.name(1), f.name(2)),
+                "a failing line is cut back to what the entry held, then MESSAGE and the error");
+        assertEquals(3, f.size());
+    }
+
+    @Test
     void emptyLineIsAnEmptyRecordKeptAsMessage() {
         assertFields(parse(parser, ""), Fields.MESSAGE, "");
         assertFields(parse(parser, "\r"), Fields.MESSAGE, "");
