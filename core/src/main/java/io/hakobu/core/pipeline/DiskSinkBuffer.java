@@ -49,8 +49,12 @@ final class DiskSinkBuffer implements SinkBuffer {
     private static final int GROUP_BATCHES = 256;
     /** Estimated bytes per group: bounds the writer's encoding buffer (a few MiB) and the latency of a group. */
     private static final long GROUP_BYTES = 4L << 20;
-    /** The cache of batches just written: as much heap as staging (a sixteenth of the heap, 1 to 8 MiB). */
-    private static final long HOT_BYTES = BufferConfig.STAGING_BYTES;
+    /**
+     * The cache of batches just written: a sixteenth of the heap, 1 to 32 MiB. A sink that lags
+     * further than this reads from the files and decodes what it reads, which costs it more CPU
+     * just when it is behind (README "Performance": an aggregator's file sink under full load).
+     */
+    static final long HOT_BYTES = Math.max(1L << 20, Math.min(32L << 20, Runtime.getRuntime().maxMemory() / 16));
     private static final int HOT_BATCHES = 256;
     private static final long MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     private static final long MIN_RETRY_MILLIS = 100;
