@@ -359,8 +359,7 @@ public final class DiskBuffer implements Closeable {
                 estimate += entries.get(to).sizeEstimate();
                 to++;
             }
-            int start = pending.length();
-            pending.write(0).write(0).write(0).write(0).write(0).write(0).write(0).write(0); // frame, filled below
+            int start = beginRecord();
             long seq = nextSeq;
             writeCodec.encode(seq, sourceId, entries, from, to, pending);
             int len = pending.length() - start - SegmentFile.FRAME_BYTES;
@@ -371,10 +370,7 @@ public final class DiskBuffer implements Closeable {
                 throw new OversizeException("an entry of " + len + " bytes exceeds the buffer's record limit of "
                         + SegmentFile.MAX_RECORD_BYTES + " bytes");
             }
-            byte[] a = pending.array();
-            putInt(a, start, len);
-            putInt(a, start + 4, SegmentFile.crc(a, start + SegmentFile.FRAME_BYTES, len));
-            addPending(seq, to - from, len);
+            sealRecord(start, seq, to - from, len);
             payloadBytes += len;
             nextSeq++;
             from = to;
@@ -397,8 +393,7 @@ public final class DiskBuffer implements Closeable {
         long first = nextSeq;
         long payloadBytes = 0;
         for (RecordCodec.Region r : regions) {
-            int start = pending.length();
-            pending.write(0).write(0).write(0).write(0).write(0).write(0).write(0).write(0); // frame, filled below
+            int start = beginRecord();
             long seq = nextSeq;
             try {
                 RecordCodec.writeReheaded(pending, seq, sourceId, r.streamPrefix(), r.buf(), r.offset(), r.length());
@@ -413,10 +408,7 @@ public final class DiskBuffer implements Closeable {
                 rollbackAppend(first);
                 return append(sourceId, entries); // splits it as usual
             }
-            byte[] a = pending.array();
-            putInt(a, start, len);
-            putInt(a, start + 4, SegmentFile.crc(a, start + SegmentFile.FRAME_BYTES, len));
-            addPending(seq, r.count(), len);
+            sealRecord(start, seq, r.count(), len);
             payloadBytes += len;
             nextSeq++;
         }
@@ -432,7 +424,18 @@ public final class DiskBuffer implements Closeable {
         }
     }
 
-    private void addPending(long seq, int count, int len) {
+    /** Starts a record in the write buffer: room for its frame (length, CRC), filled by {@link #sealRecord}. */
+    private int beginRecord() {
+        int start = pending.length();
+        pending.write(0).write(0).write(0).write(0).write(0).write(0).write(0).write(0);
+        return start;
+    }
+
+    /** Fills in the frame of the record at {@code start} ({@code len} payload bytes) and registers it as pending. */
+    private void sealRecord(int start, long seq, int count, int len) {
+        byte[] a = pending.array();
+        putInt(a, start, len);
+        putInt(a, start + 4, SegmentFile.crc(a, start + SegmentFile.FRAME_BYTES, len));
         if (pendingRecords == pendingEnds.length) {
             int cap = pendingRecords * 2;
             pendingEnds = java.util.Arrays.copyOf(pendingEnds, cap);
