@@ -268,8 +268,8 @@ final class HakobuSource implements Source, ForwardServer.Handler {
 
     /**
      * The heap a batch of decoded entries holds: the decompressed frame they are slices of, plus
-     * each entry's object and arrays (measured: a 22-field nginx entry decoded from a record is
-     * about 450 bytes besides its bytes). Every bound downstream (this source's
+     * each entry's object and arrays (for a 22-field nginx entry about 450 bytes: the object and
+     * its arrays of names, values and slice bounds). Every bound downstream (this source's
      * {@code max_pending_bytes}, the buffers' staging and memory cache) counts batches by this.
      */
     static long heapBytes(int rawLength, List<LogEntry> entries) {
