@@ -2,6 +2,7 @@ package io.hakobu.protocol;
 
 import io.hakobu.core.telemetry.ComponentMetrics;
 import io.hakobu.core.telemetry.Counter;
+import io.hakobu.core.telemetry.LogLimiter;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;

@@ -77,7 +77,6 @@ public final class DiskBuffer implements Closeable {
     public record Recovery(int segments, long records, long entries, long tornTailBytes, int quarantinedSegments,
             long damagedBytes, long missingRecords, List<String> problems) { }
 
-    /** A record read back: its sequence number, entries, source and payload size. */
     /**
      * A record read back: decoded {@code entries}, or, from {@link #read(boolean) read(true)}, the
      * verified payload as it is on disk ({@code encoded}, {@code count} entries; entries empty).
@@ -395,18 +394,16 @@ public final class DiskBuffer implements Closeable {
         for (RecordCodec.Region r : regions) {
             int start = beginRecord();
             long seq = nextSeq;
+            int len = -1;
             try {
                 RecordCodec.writeReheaded(pending, seq, sourceId, r.streamPrefix(), r.buf(), r.offset(), r.length());
+                len = pending.length() - start - SegmentFile.FRAME_BYTES;
             } catch (CorruptRecordException e) {
-                pending.truncate(start);
-                rollbackAppend(first);
-                return append(sourceId, entries);
+                // not expected (the regions were decoded on receipt): encode the entries instead
             }
-            int len = pending.length() - start - SegmentFile.FRAME_BYTES;
-            if (len > SegmentFile.MAX_RECORD_BYTES) {
-                pending.truncate(start);
-                rollbackAppend(first);
-                return append(sourceId, entries); // splits it as usual
+            if (len < 0 || len > SegmentFile.MAX_RECORD_BYTES) {
+                rollbackAppend(first); // also cuts the write buffer back to before this call
+                return append(sourceId, entries); // encodes, and splits what is too large, as usual
             }
             sealRecord(start, seq, r.count(), len);
             payloadBytes += len;

@@ -311,11 +311,7 @@ public final class RecordCodec {
      */
     public static void writeReheaded(ByteBuilder out, long seq, String sourceId, String prefix, byte[] buf, int off, int len)
             throws CorruptRecordException {
-        if (off < 0 || len < 0 || off + len > buf.length) {
-            throw new CorruptRecordException("record " + off + "+" + len + " outside its buffer of " + buf.length);
-        }
-        Cursor c = new Cursor(buf, off + len);
-        c.pos = off;
+        Cursor c = Cursor.over(buf, off, len);
         int count;
         String old;
         try {
@@ -373,13 +369,9 @@ public final class RecordCodec {
      * @throws CorruptRecordException if the payload is not a well-formed record
      */
     public Decoded decode(byte[] buf, int offset, int length) throws CorruptRecordException {
-        if (offset < 0 || length < 0 || offset + length > buf.length) {
-            throw new CorruptRecordException("record " + offset + "+" + length + " outside its buffer of " + buf.length);
-        }
+        Cursor c = Cursor.over(buf, offset, length);
+        int end = c.limit;
         List<LogEntry> out = new ArrayList<>();
-        int end = offset + length;
-        Cursor c = new Cursor(buf, end);
-        c.pos = offset;
         try {
             long seq = c.longBe();
             int word = count(c, length);
@@ -570,6 +562,16 @@ public final class RecordCodec {
         Cursor(byte[] buf, int limit) {
             this.buf = buf;
             this.limit = limit;
+        }
+
+        /** A cursor over the record at {@code buf[offset, offset+length)}, which must lie inside the array. */
+        static Cursor over(byte[] buf, int offset, int length) throws CorruptRecordException {
+            if (offset < 0 || length < 0 || offset + length > buf.length) {
+                throw new CorruptRecordException("record " + offset + "+" + length + " outside its buffer of " + buf.length);
+            }
+            Cursor c = new Cursor(buf, offset + length);
+            c.pos = offset;
+            return c;
         }
 
         int u8() {

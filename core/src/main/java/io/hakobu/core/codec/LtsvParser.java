@@ -106,7 +106,7 @@ public final class LtsvParser implements Parser {
             final int value = ++p;
             p = indexOfTab(line, p, end);
             long bit = 1L << name.hashCode(); // the shift uses the low 6 bits
-            int earlier = (seen & bit) == 0 ? -1 : indexOf(entry, name, first);
+            int earlier = (seen & bit) == 0 ? -1 : entry.indexOf(name, first);
             if (earlier < 0) {
                 entry.addSlice(name, value, p - value);
                 seen |= bit;
@@ -119,17 +119,6 @@ public final class LtsvParser implements Parser {
             // an empty record (empty line, or only TABs) still leaves a trace of the line
             entry.addSlice(Fields.MESSAGE, off, end - off);
         }
-    }
-
-    /** The index of the field called {@code name} at or after {@code from}, or -1. */
-    private static int indexOf(LogEntry entry, String name, int from) {
-        for (int i = from, n = entry.size(); i < n; i++) {
-            String other = entry.name(i);
-            if (other == name || other.equals(name)) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     /**

@@ -76,16 +76,10 @@ public final class LogEntry {
     /** Appends a field whose value is {@code backing[offset, offset+length)} as UTF-8. */
     public LogEntry addSlice(String name, int offset, int length) {
         Objects.requireNonNull(name, "name");
-        if (backing == null || offset < 0 || length < 0 || offset + length > backing.length) {
-            throw new IndexOutOfBoundsException("slice " + offset + "+" + length + " outside backing");
-        }
+        checkSlice(offset, length);
         ensureCapacity(size + 1);
-        if (slices == null) {
-            slices = new long[names.length];
-        }
         names[size] = name;
-        values[size] = SLICE;
-        slices[size] = ((long) offset << 32) | (length & 0xffffffffL);
+        putSlice(size, offset, length);
         size++;
         return this;
     }
@@ -93,15 +87,23 @@ public final class LogEntry {
     /** Makes field {@code i}'s value {@code backing[offset, offset+length)}; its name and place stay. */
     public LogEntry setSlice(int i, int offset, int length) {
         checkIndex(i);
+        checkSlice(offset, length);
+        putSlice(i, offset, length);
+        return this;
+    }
+
+    private void checkSlice(int offset, int length) {
         if (backing == null || offset < 0 || length < 0 || offset + length > backing.length) {
             throw new IndexOutOfBoundsException("slice " + offset + "+" + length + " outside backing");
         }
+    }
+
+    private void putSlice(int i, int offset, int length) {
         if (slices == null) {
             slices = new long[names.length];
         }
         values[i] = SLICE;
         slices[i] = ((long) offset << 32) | (length & 0xffffffffL);
-        return this;
     }
 
     /** Keeps the first {@code newSize} fields and drops the rest. */
@@ -188,7 +190,12 @@ public final class LogEntry {
     }
 
     public int indexOf(String name) {
-        for (int i = 0; i < size; i++) {
+        return indexOf(name, 0);
+    }
+
+    /** The index of the first field called {@code name} at or after {@code from}, or -1. */
+    public int indexOf(String name, int from) {
+        for (int i = Math.max(from, 0); i < size; i++) {
             String n = names[i];
             if (n == name || n.equals(name)) {
                 return i;

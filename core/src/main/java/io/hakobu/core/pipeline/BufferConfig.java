@@ -52,8 +52,13 @@ public record BufferConfig(Type type, long maxEvents, long maxBytes, WhenFull wh
      * survives a young collection, so a fixed 8 MiB filled the old generation (a full collection
      * every ~100 ms at -Xmx56m under load).
      */
-    public static final long STAGING_BYTES = Math.max(1L << 20, Math.min(8L << 20, Runtime.getRuntime().maxMemory() / 16));
+    public static final long STAGING_BYTES = sixteenthOfHeap(8L << 20);
     static final long MIN_SEGMENT_BYTES = 4096;
+
+    /** A sixteenth of the JVM's maximum heap, between 1 MiB and {@code max}: what a buffer's in-memory parts may take. */
+    static long sixteenthOfHeap(long max) {
+        return Math.max(1L << 20, Math.min(max, Runtime.getRuntime().maxMemory() / 16));
+    }
     static final long MAX_SEGMENT_BYTES = 64L << 20;
 
     public BufferConfig {

@@ -4,6 +4,7 @@ import io.hakobu.core.buffer.DiskBuffer;
 import io.hakobu.core.event.LogEntry;
 import io.hakobu.core.telemetry.ComponentMetrics;
 import io.hakobu.core.telemetry.Counter;
+import io.hakobu.core.telemetry.LogLimiter;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,7 +55,7 @@ final class DiskSinkBuffer implements SinkBuffer {
      * further than this reads from the files and decodes what it reads, which costs it more CPU
      * just when it is behind (README "Performance": an aggregator's file sink under full load).
      */
-    static final long HOT_BYTES = Math.max(1L << 20, Math.min(32L << 20, Runtime.getRuntime().maxMemory() / 16));
+    private static final long HOT_BYTES = BufferConfig.sixteenthOfHeap(32L << 20);
     private static final int HOT_BATCHES = 256;
     private static final long MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     private static final long MIN_RETRY_MILLIS = 100;
@@ -81,10 +82,9 @@ final class DiskSinkBuffer implements SinkBuffer {
      * the reader, read by the writer (which then caches nothing).
      */
     private volatile boolean readEncoded;
-    private static final long FULL_WARN_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
     private final Counter fullPauses;
-    /** Writer thread: when {@code event=buffer_full} was last logged at warn level. */
-    private long lastFullWarnNanos;
+    /** {@code event=buffer_full} at warn level at most once a minute. */
+    private final LogLimiter fullWarnings = new LogLimiter(1, TimeUnit.MINUTES);
 
     private volatile Thread parkedReader;
     private volatile boolean writerBusy;
@@ -284,11 +284,9 @@ final class DiskSinkBuffer implements SinkBuffer {
             if (!waited) {
                 waited = true;
                 fullPauses.inc();
-                long now = System.nanoTime();
-                if (now - lastFullWarnNanos >= FULL_WARN_INTERVAL_NANOS || lastFullWarnNanos == 0) {
+                if (fullWarnings.allow("buffer_full")) {
                     log.warn("sink={} event=buffer_full disk_bytes={} max_bytes={} action=pause_sources pauses_total={} (logged at most once a minute)",
                             id, d.diskBytes(), config.maxBytes(), fullPauses.get());
-                    lastFullWarnNanos = now;
                 } else if (log.isDebugEnabled()) {
                     log.debug("sink={} event=buffer_full disk_bytes={} max_bytes={} action=pause_sources", id, d.diskBytes(), config.maxBytes());
                 }

@@ -118,5 +118,4 @@ public final class LineEntries {
         e.sizeEstimate(heapEstimate(b.length, e.size()));
         return e;
     }
-
 }

@@ -215,6 +215,7 @@ final class HakobuSource implements Source, ForwardServer.Handler {
             List<LogEntry> entries = new ArrayList<>(frame.entries());
             List<RecordCodec.Region> regions = new ArrayList<>(records.size());
             long skipped = 0;
+            long fields = 0;
             String prefix = conn.node() + "/";
             for (BatchPayload.Record r : records) {
                 if (r.seq() <= st.accepted) {
@@ -235,6 +236,7 @@ final class HakobuSource implements Source, ForwardServer.Handler {
                         }
                         e.origin(lastOut, e.position());
                     }
+                    fields += e.size();
                     entries.add(e);
                 }
             }
@@ -246,7 +248,7 @@ final class HakobuSource implements Source, ForwardServer.Handler {
             st.inflight.add(piece);
             eventsIn.add(entries.size());
             BatchAck ack = new BatchAck(status -> completed(st, piece));
-            batch = Batch.received(id, entries, heapBytes(frame.rawLength(), entries), ack, regions);
+            batch = Batch.received(id, entries, heapBytes(frame.rawLength(), entries.size(), fields), ack, regions);
         }
         handoff.add(batch);
         if (pendingBytes.addAndGet(batch.bytes()) > config.maxPendingBytes()) {
@@ -272,12 +274,8 @@ final class HakobuSource implements Source, ForwardServer.Handler {
      * its arrays of names, values and slice bounds). Every bound downstream (this source's
      * {@code max_pending_bytes}, the buffers' staging and memory cache) counts batches by this.
      */
-    static long heapBytes(int rawLength, List<LogEntry> entries) {
-        long b = rawLength;
-        for (LogEntry e : entries) {
-            b += ENTRY_HEAP_BYTES + FIELD_HEAP_BYTES * (long) e.size();
-        }
-        return b;
+    static long heapBytes(int rawLength, long entries, long fields) {
+        return rawLength + ENTRY_HEAP_BYTES * entries + FIELD_HEAP_BYTES * fields;
     }
 
     @Override

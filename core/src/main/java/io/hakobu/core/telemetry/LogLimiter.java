@@ -1,4 +1,4 @@
-package io.hakobu.protocol;
+package io.hakobu.core.telemetry;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -9,18 +9,18 @@ import java.util.concurrent.TimeUnit;
  * flood the aggregator's log; the metrics still count every occurrence. Thread-safe; the number
  * of keys remembered is bounded (when full, it forgets them all, which at worst logs a repeat).
  */
-final class LogLimiter {
+public final class LogLimiter {
     private static final int MAX_KEYS = 4096;
 
     private final long intervalNanos;
     private final ConcurrentHashMap<String, Long> last = new ConcurrentHashMap<>();
 
-    LogLimiter(long interval, TimeUnit unit) {
+    public LogLimiter(long interval, TimeUnit unit) {
         this.intervalNanos = unit.toNanos(interval);
     }
 
     /** True when {@code key} was not allowed within the interval (and remembers now). */
-    boolean allow(String key) {
+    public boolean allow(String key) {
         long now = System.nanoTime();
         Long prev = last.get(key);
         if (prev != null && now - prev < intervalNanos) {
