@@ -247,7 +247,7 @@ public final class RecordCodec {
         return (v << 1) ^ (v >> 63);
     }
 
-    private static long unzigzag(long v) {
+    static long unzigzag(long v) {
         return (v >>> 1) ^ -(v & 1);
     }
 
@@ -285,7 +285,7 @@ public final class RecordCodec {
      * Reads a record header's count word: the entry count, which cannot exceed the record's
      * length, and in its top bit whether a stream prefix follows the source. Returns the word.
      */
-    private static int count(Cursor c, int length) throws CorruptRecordException {
+    static int count(Cursor c, int length) throws CorruptRecordException {
         int word = c.intBe();
         int count = word & ~PREFIX_FLAG;
         if (count > length) {
@@ -295,7 +295,7 @@ public final class RecordCodec {
     }
 
     /** The rest of a header after the count word: the source, then the prefix if the word says so. */
-    private String header(Cursor c, int word) throws CorruptRecordException {
+    String header(Cursor c, int word) throws CorruptRecordException {
         String source = c.string();
         streamPrefix = (word & PREFIX_FLAG) != 0 ? c.string() : null;
         return source;
@@ -376,7 +376,7 @@ public final class RecordCodec {
             long seq = c.longBe();
             int word = count(c, length);
             String source = header(c, word);
-            decodeEntries(c, word & ~PREFIX_FLAG, out, Integer.MAX_VALUE);
+            decodeEntries(c, word & ~PREFIX_FLAG, out);
             if (c.pos != end) {
                 throw new CorruptRecordException((end - c.pos) + " bytes after the last entry");
             }
@@ -401,7 +401,7 @@ public final class RecordCodec {
             c.longBe();
             int word = c.intBe();
             header(c, word);
-            decodeEntries(c, word & ~PREFIX_FLAG, out, Integer.MAX_VALUE);
+            decodeEntries(c, word & ~PREFIX_FLAG, out);
         } catch (RuntimeException | CorruptRecordException e) {
             // keep what decoded
         } finally {
@@ -410,7 +410,7 @@ public final class RecordCodec {
         return out.size() - before;
     }
 
-    private void resetTables() {
+    void resetTables() {
         Arrays.fill(lastNames, null); // its indexes are into this record's table
         Arrays.fill(names, 0, nameCount, null);
         Arrays.fill(streams, 0, streamCount, null);
@@ -419,41 +419,51 @@ public final class RecordCodec {
         streamPrefix = null;
     }
 
-    private void decodeEntries(Cursor c, int count, List<LogEntry> out, int limit) throws CorruptRecordException {
-        byte[] buf = c.buf;
-        for (int k = 0; k < count && k < limit && c.pos < c.limit; k++) {
-            String stream = streamRef(c);
-            long position = unzigzag(c.varLong());
-            long estimate = c.varLong();
-            long n = c.varLong();
-            if (n < 0 || n > c.limit - c.pos) {
-                throw new CorruptRecordException("field count " + n + " out of range");
-            }
-            LogEntry e = new LogEntry((int) Math.max(2, n));
-            e.backing(buf);
-            for (int i = 0; i < n; i++) {
-                String name = nameRef(c);
-                if (name == null) {
-                    throw new CorruptRecordException("field without a name");
-                }
-                int tag = c.u8();
-                if (tag == T_STRING) {
-                    int len = c.length();
-                    e.addSlice(name, c.pos, len);
-                    c.pos += len;
-                } else {
-                    e.add(name, readValue(c, tag, 0));
-                }
-            }
-            e.origin(stream, position);
-            if (estimate > 0 && estimate <= Integer.MAX_VALUE) {
-                e.sizeEstimate((int) estimate);
-            }
-            out.add(e);
+    private void decodeEntries(Cursor c, int count, List<LogEntry> out) throws CorruptRecordException {
+        for (int k = 0; k < count && c.pos < c.limit; k++) {
+            out.add(decodeEntry(c));
         }
     }
 
-    private String streamRef(Cursor c) throws CorruptRecordException {
+    /** Decodes the entry at the cursor; its backing array is the cursor's. */
+    LogEntry decodeEntry(Cursor c) throws CorruptRecordException {
+        String stream = streamRef(c);
+        long position = unzigzag(c.varLong());
+        long estimate = c.varLong();
+        int n = fieldCount(c);
+        LogEntry e = new LogEntry(Math.max(2, n));
+        e.backing(c.buf);
+        for (int i = 0; i < n; i++) {
+            String name = nameRef(c);
+            if (name == null) {
+                throw new CorruptRecordException("field without a name");
+            }
+            int tag = c.u8();
+            if (tag == T_STRING) {
+                int len = c.length();
+                e.addSlice(name, c.pos, len);
+                c.pos += len;
+            } else {
+                e.add(name, readValue(c, tag, 0));
+            }
+        }
+        e.origin(stream, position);
+        if (estimate > 0 && estimate <= Integer.MAX_VALUE) {
+            e.sizeEstimate((int) estimate);
+        }
+        return e;
+    }
+
+    /** An entry's field count, which cannot exceed what is left of the record. */
+    static int fieldCount(Cursor c) throws CorruptRecordException {
+        long n = c.varLong();
+        if (n < 0 || n > c.limit - c.pos) {
+            throw new CorruptRecordException("field count " + n + " out of range");
+        }
+        return (int) n;
+    }
+
+    String streamRef(Cursor c) throws CorruptRecordException {
         long k = c.varLong();
         if (k == 0) {
             return null;
@@ -476,12 +486,21 @@ public final class RecordCodec {
     }
 
     private String nameRef(Cursor c) throws CorruptRecordException {
+        int k = nameIndex(c);
+        return k < 0 ? null : names[k];
+    }
+
+    /**
+     * Reads a field name reference: its index in the record's name table (a new name is added
+     * first), or -1 for a null name.
+     */
+    int nameIndex(Cursor c) throws CorruptRecordException {
         long k = c.varLong();
         if (k == 0) {
-            return null;
+            return -1;
         }
         if (k <= nameCount) {
-            return names[(int) k - 1];
+            return (int) k - 1;
         }
         if (k != nameCount + 1) {
             throw new CorruptRecordException("field name reference " + k + " out of range");
@@ -492,11 +511,27 @@ public final class RecordCodec {
         if (nameCount == names.length) {
             names = Arrays.copyOf(names, nameCount * 2);
         }
-        names[nameCount++] = s;
-        return s;
+        names[nameCount] = s;
+        return nameCount++;
     }
 
-    private static Object readValue(Cursor c, int tag, int depth) throws CorruptRecordException {
+    /** The field name at index {@code k} of the record's table (see {@link #nameIndex}). */
+    String name(int k) {
+        return names[k];
+    }
+
+    /** The sizes of the record's tables, packed, to {@link #restoreTables} them before re-reading entries. */
+    long tableMark() {
+        return ((long) nameCount << 32) | streamCount;
+    }
+
+    /** Forgets the table entries added after {@code mark} (see {@link #tableMark}). */
+    void restoreTables(long mark) {
+        nameCount = (int) (mark >>> 32);
+        streamCount = (int) mark;
+    }
+
+    static Object readValue(Cursor c, int tag, int depth) throws CorruptRecordException {
         if (depth > MAX_NESTING && (tag == T_LIST || tag == T_MAP)) {
             throw new CorruptRecordException("value nested deeper than " + MAX_NESTING);
         }
@@ -554,7 +589,7 @@ public final class RecordCodec {
     }
 
     /** A read position over a payload; every read is bounds-checked against {@code limit}. */
-    private static final class Cursor {
+    static final class Cursor {
         final byte[] buf;
         final int limit;
         int pos;

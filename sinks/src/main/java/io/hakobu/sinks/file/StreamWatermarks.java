@@ -74,8 +74,11 @@ public final class StreamWatermarks {
      * already part of the write in progress; otherwise records it as pending and returns false.
      */
     public boolean isDuplicate(String sourceId, LogEntry entry) {
-        String stream = entry.stream();
-        long position = entry.position();
+        return isDuplicate(sourceId, entry.stream(), entry.position());
+    }
+
+    /** {@link #isDuplicate(String, LogEntry)} for an entry of stream {@code stream} at {@code position}. */
+    public boolean isDuplicate(String sourceId, String stream, long position) {
         if (stream == null || position < 0) {
             return false;
         }

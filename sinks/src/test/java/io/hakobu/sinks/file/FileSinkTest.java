@@ -9,7 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hakobu.core.buffer.RecordCodec;
 import io.hakobu.core.checkpoint.CheckpointStore;
+import io.hakobu.core.codec.ByteBuilder;
+import io.hakobu.core.codec.NdjsonEncoder;
+import io.hakobu.core.pipeline.BatchAck;
 import io.hakobu.core.event.Fields;
 import io.hakobu.core.event.LogEntry;
 import io.hakobu.core.pipeline.Batch;
@@ -258,6 +262,46 @@ class FileSinkTest {
         write(sink, batch("a", List.of(a)), batch("b", List.of(b)));
         sink.close();
         assertEquals(List.of("from a", "from b"), Files.readAllLines(out.resolve("all.log")));
+    }
+
+    /** Entries {@code from..to} of one stream as one disk-buffer record, handed over undecoded. */
+    private static Batch encoded(String host, String stream, int from, int to) {
+        List<LogEntry> entries = lines(host, stream, from, to).entries();
+        ByteBuilder record = new ByteBuilder();
+        new RecordCodec().encode(from, "app", entries, 0, entries.size(), record);
+        return Batch.encoded("app", record.toByteArray(), entries.size(), record.length(), BatchAck.none(), from);
+    }
+
+    @Test
+    void recordsFromTheDiskBufferAreWrittenUndecodedWithTheSameBytesAndDeduplicated() throws Exception {
+        // only ndjson with a path without placeholders takes records undecoded
+        assertFalse(startedNdjson().acceptsEncoded());
+        assertFalse(started(sink(out + "/all.log", "raw")).acceptsEncoded());
+        FileSink sink = started(sink(out + "/all.ndjson", "ndjson"));
+        assertTrue(sink.acceptsEncoded());
+
+        // encoded and decoded batches mixed in one write, with repeats inside and across them
+        assertEquals(DeliveryStatus.DELIVERED, write(sink, encoded("web-01", "s1", 1, 3), lines("web-01", "s1", 2, 5),
+                encoded("web-01", "s1", 4, 7), encoded("web-02", "s2", 1, 2)));
+        assertEquals(DeliveryStatus.DELIVERED, write(sink, encoded("web-01", "s1", 1, 8)));
+        sink.close();
+        List<String> want = new ArrayList<>(expected("s1", 1, 7));
+        want.addAll(expected("s2", 1, 2));
+        want.add("s1-8");
+        Path file = out.resolve("all.ndjson");
+        assertEquals(want, messages(file));
+        assertEquals(10, ctx.count("events_out_total"));
+        assertEquals(4 + 7, ctx.count("events_deduplicated_total"));
+
+        // the bytes are what the ndjson encoder writes for the same entries
+        ByteBuilder want2 = new ByteBuilder();
+        NdjsonEncoder enc = new NdjsonEncoder();
+        for (Batch b : List.of(lines("web-01", "s1", 1, 7), lines("web-02", "s2", 1, 2), lines("web-01", "s1", 8, 8))) {
+            for (LogEntry e : b.entries()) {
+                enc.encode(e, want2);
+            }
+        }
+        assertEquals(want2.toString(), Files.readString(file));
     }
 
     // ---- exactly-once across crashes -----------------------------------------------------------

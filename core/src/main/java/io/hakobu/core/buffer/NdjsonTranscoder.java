@@ -1,0 +1,177 @@
+package io.hakobu.core.buffer;
+
+import io.hakobu.core.codec.ByteBuilder;
+import io.hakobu.core.codec.JsonWriter;
+import io.hakobu.core.codec.NdjsonEncoder;
+import io.hakobu.core.event.LogEntry;
+import java.util.Arrays;
+
+/**
+ * Writes the entries of a {@link RecordCodec} payload as NDJSON lines straight from the payload's
+ * bytes, without decoding them into {@link LogEntry} objects first. The output is byte for byte
+ * what {@link NdjsonEncoder} gives for the decoded entries (a test holds the two together).
+ *
+ * <p>This is the file sink's path for records read from its disk buffer: decoding made an entry,
+ * a {@code Long} per number and a String per stream per batch, and the JSON writer then looked
+ * every field name up by hash; here a record's field names are escaped once, into a table indexed
+ * like the record's own name table, strings are copied from the payload, and integers are written
+ * without boxing.
+ *
+ * <p>Cold path: an entry that repeats a field name (written merged, see
+ * {@link JsonWriter#writeEntry}) is read again as a {@link LogEntry} and written by
+ * {@link JsonWriter}; nested lists and maps, doubles and binary values are read as objects and
+ * written by {@link JsonWriter#writeValue}.
+ *
+ * <p>Not thread-safe; keep one per thread.
+ */
+public final class NdjsonTranscoder {
+    /** Chooses the entries to write, in record order (e.g. to skip those already written). */
+    @FunctionalInterface
+    public interface EntryFilter {
+        /** True to write the entry of stream {@code stream} (null when it has none) at {@code position}. */
+        boolean accept(String stream, long position);
+    }
+
+    private static final byte[] NULL = {'n', 'u', 'l', 'l'};
+    private static final byte[] TRUE = {'t', 'r', 'u', 'e'};
+    private static final byte[] FALSE = {'f', 'a', 'l', 's', 'e'};
+
+    private final RecordCodec codec = new RecordCodec();
+    private final ByteBuilder scratch = new ByteBuilder(64);
+    /** {@code "name":} for each index of the current record's name table, for the first {@link #jsonNameCount}. */
+    private byte[][] jsonNames = new byte[32][];
+    private int jsonNameCount;
+    /** Per name-table index: the {@link #stamp} of the entry that last wrote that name. */
+    private int[] seenIn = new int[32];
+    private int stamp;
+
+    /**
+     * Appends one NDJSON line per entry of the payload at {@code buf[offset, offset+length)} that
+     * {@code filter} accepts.
+     *
+     * @return the number of lines written
+     * @throws CorruptRecordException if the payload is not a well-formed record; nothing is
+     *     appended then
+     */
+    public int write(byte[] buf, int offset, int length, EntryFilter filter, ByteBuilder out)
+            throws CorruptRecordException {
+        int outStart = out.length();
+        RecordCodec.Cursor c = RecordCodec.Cursor.over(buf, offset, length);
+        jsonNameCount = 0;
+        try {
+            c.longBe();
+            int word = RecordCodec.count(c, length);
+            codec.header(c, word);
+            int count = word & ~RecordCodec.PREFIX_FLAG;
+            int written = 0;
+            for (int k = 0; k < count; k++) {
+                if (writeEntry(c, filter, out)) {
+                    written++;
+                }
+            }
+            if (c.pos != c.limit) {
+                throw new CorruptRecordException((c.limit - c.pos) + " bytes after the last entry");
+            }
+            return written;
+        } catch (IndexOutOfBoundsException e) {
+            out.truncate(outStart);
+            throw new CorruptRecordException("record ends inside a value at byte " + (c.pos - offset));
+        } catch (CorruptRecordException e) {
+            out.truncate(outStart);
+            throw e;
+        } finally {
+            codec.resetTables();
+        }
+    }
+
+    /** Reads the entry at the cursor; writes it when the filter accepts it. */
+    private boolean writeEntry(RecordCodec.Cursor c, EntryFilter filter, ByteBuilder out) throws CorruptRecordException {
+        int entryStart = c.pos;
+        long tables = codec.tableMark();
+        String stream = codec.streamRef(c);
+        long position = RecordCodec.unzigzag(c.varLong());
+        c.varLong(); // size estimate
+        int n = RecordCodec.fieldCount(c);
+        boolean accept = filter.accept(stream, position);
+        if (!accept) {
+            for (int i = 0; i < n; i++) {
+                if (codec.nameIndex(c) < 0) {
+                    throw new CorruptRecordException("field without a name");
+                }
+                skipValue(c, c.u8());
+            }
+            return false;
+        }
+        if (++stamp == 0) { // wrapped: forget every mark
+            Arrays.fill(seenIn, 0);
+            stamp = 1;
+        }
+        int lineStart = out.length();
+        out.write('{');
+        for (int i = 0; i < n; i++) {
+            int k = codec.nameIndex(c);
+            if (k < 0) {
+                throw new CorruptRecordException("field without a name");
+            }
+            if (k >= seenIn.length) {
+                seenIn = Arrays.copyOf(seenIn, Math.max(k + 1, seenIn.length * 2));
+            }
+            if (seenIn[k] == stamp) {
+                // a repeated name: the merged form needs the whole entry
+                out.truncate(lineStart);
+                c.pos = entryStart;
+                codec.restoreTables(tables);
+                LogEntry e = codec.decodeEntry(c);
+                JsonWriter.writeEntry(e, out);
+                out.write('\n');
+                return true;
+            }
+            seenIn[k] = stamp;
+            if (i > 0) {
+                out.write(',');
+            }
+            out.write(jsonName(k));
+            writeValue(c, c.u8(), out);
+        }
+        out.write('}');
+        out.write('\n');
+        return true;
+    }
+
+    /** {@code "name":} for name-table index {@code k}. */
+    private byte[] jsonName(int k) {
+        while (jsonNameCount <= k) { // names enter the table in index order
+            if (jsonNameCount == jsonNames.length) {
+                jsonNames = Arrays.copyOf(jsonNames, jsonNames.length * 2);
+            }
+            scratch.reset();
+            JsonWriter.writeString(codec.name(jsonNameCount), scratch);
+            scratch.write(':');
+            jsonNames[jsonNameCount++] = scratch.toByteArray();
+        }
+        return jsonNames[k];
+    }
+
+    private static void writeValue(RecordCodec.Cursor c, int tag, ByteBuilder out) throws CorruptRecordException {
+        switch (tag) {
+            case RecordCodec.T_STRING -> {
+                int len = c.length();
+                JsonWriter.writeUtf8String(c.buf, c.pos, len, out);
+                c.pos += len;
+            }
+            case RecordCodec.T_LONG -> out.writeLong(RecordCodec.unzigzag(c.varLong()));
+            case RecordCodec.T_NULL -> out.write(NULL);
+            case RecordCodec.T_TRUE -> out.write(TRUE);
+            case RecordCodec.T_FALSE -> out.write(FALSE);
+            default -> JsonWriter.writeValue(RecordCodec.readValue(c, tag, 0), out);
+        }
+    }
+
+    private static void skipValue(RecordCodec.Cursor c, int tag) throws CorruptRecordException {
+        if (tag == RecordCodec.T_STRING) {
+            c.skipString();
+        } else {
+            RecordCodec.readValue(c, tag, 0); // checks it as decoding would
+        }
+    }
+}
