@@ -55,7 +55,9 @@ import org.slf4j.LoggerFactory;
  *       file not seen before (new, or one that already existed: it is appended to), or one that
  *       changed behind the sink's back (rotated away, truncated), is recorded and the checkpoint
  *       saved <em>before</em> a byte is written to it;</li>
- *   <li>appends each file's bytes at its committed length and fsyncs it;</li>
+ *   <li>appends each file's bytes after its committed length and fsyncs it (a file's bytes are
+ *       appended whenever 1 MiB of them is encoded, after step 2 for that file, so the encoding
+ *       buffer stays small however large the write);</li>
  *   <li>saves the checkpoint with the new lengths and watermarks (atomically), and only then
  *       returns {@code DELIVERED}.</li>
  * </ol>
@@ -116,6 +118,8 @@ final class FileSink implements Sink {
      * multi-megabyte write (which doubled the sink's system time).
      */
     private static final int WRITE_CHUNK = 256 * 1024;
+    /** A write's encoded bytes for one file are appended whenever they reach this much (see {@link #spillIfFull}). */
+    private static final int SPILL_BYTES = 1 << 20;
 
     /** Opens an output file for writing, creating it if needed; replaced in tests to inject failures. */
     interface ChannelOpener {
@@ -144,8 +148,12 @@ final class FileSink implements Sink {
     /** The encoded bytes one write appends to one file. */
     private static final class Group {
         final Path path;
+        /** Encoded and not yet appended. */
         final ByteBuilder bytes;
+        /** Set once the file was looked at ({@link #prepare}); the group may append from then on. */
         TrackedFile file;
+        /** Bytes this write appended to the file so far. */
+        long appended;
         int events;
 
         Group(Path path, ByteBuilder bytes) {
@@ -306,68 +314,75 @@ final class FileSink implements Sink {
     }
 
     private DeliveryStatus writeBatches(List<Batch> batches, Map<Path, Group> groups) {
-        // 1. skip what was already written, encode the rest per output file
+        // 1. skip what was already written, encode the rest per output file, appending a file's
+        //    bytes whenever they reach SPILL_BYTES
         Map<String, Group> byRendered = new HashMap<>();
         long deduplicated = 0;
-        for (Batch batch : batches) {
-            String sourceId = batch.sourceId();
-            byte[] record = batch.encoded();
-            if (record != null && transcoder != null) {
-                // the path has no placeholder: the file the entries would render to
-                Group g = groups.computeIfAbsent(baseDir.resolve(config.path().template()).normalize(),
-                        k -> new Group(k, takeBuffer()));
-                int written;
-                try {
-                    written = transcoder.write(record, 0, record.length,
-                            (stream, position) -> !watermarks.isDuplicate(sourceId, stream, position), g.bytes);
-                } catch (CorruptRecordException e) {
-                    // the buffer checked the record's CRC: this is a bug, not damage; decoding reports it the same way
-                    watermarks.rollback();
-                    throw new IllegalStateException("buffer record " + batch.firstRecord() + " does not decode: "
-                            + e.getMessage(), e);
-                }
-                g.events += written;
-                deduplicated += batch.size() - written;
-                continue;
-            }
-            for (LogEntry e : batch.entries()) {
-                if (watermarks.isDuplicate(sourceId, e)) {
-                    deduplicated++;
+        try {
+            for (Batch batch : batches) {
+                String sourceId = batch.sourceId();
+                byte[] record = batch.encoded();
+                if (record != null && transcoder != null) {
+                    // the path has no placeholder: the file the entries would render to
+                    Group g = groups.computeIfAbsent(baseDir.resolve(config.path().template()).normalize(),
+                            k -> new Group(k, takeBuffer()));
+                    int written;
+                    try {
+                        written = transcoder.write(record, 0, record.length,
+                                (stream, position) -> !watermarks.isDuplicate(sourceId, stream, position), g.bytes);
+                    } catch (CorruptRecordException e) {
+                        // the buffer checked the record's CRC: this is a bug, not damage; decoding reports it the same way
+                        throw new IllegalStateException("buffer record " + batch.firstRecord() + " does not decode: "
+                                + e.getMessage(), e);
+                    }
+                    g.events += written;
+                    deduplicated += batch.size() - written;
+                    spillIfFull(g);
                     continue;
                 }
-                String rendered = paths.render(e);
-                Group g = byRendered.get(rendered);
-                if (g == null) {
-                    Path path = baseDir.resolve(rendered).normalize();
-                    g = groups.computeIfAbsent(path, k -> new Group(k, takeBuffer()));
-                    byRendered.put(rendered, g);
+                for (LogEntry e : batch.entries()) {
+                    if (watermarks.isDuplicate(sourceId, e)) {
+                        deduplicated++;
+                        continue;
+                    }
+                    String rendered = paths.render(e);
+                    Group g = byRendered.get(rendered);
+                    if (g == null) {
+                        Path path = baseDir.resolve(rendered).normalize();
+                        g = groups.computeIfAbsent(path, k -> new Group(k, takeBuffer()));
+                        byRendered.put(rendered, g);
+                    }
+                    encoder.encode(e, g.bytes);
+                    g.events++;
+                    spillIfFull(g);
                 }
-                encoder.encode(e, g.bytes);
-                g.events++;
             }
-        }
 
-        // 2. the checkpoint must know every file about to grow, at its current length
-        try {
-            prepare(groups.values());
+            // 2. the checkpoint must know every file about to grow, at its current length
+            //    (files that spilled are known already)
+            for (Group g : groups.values()) {
+                if (g.file == null) {
+                    prepare(g);
+                }
+            }
+            if (!durable) {
+                saveCheckpoint();
+            }
+        } catch (SpillFailed e) {
+            return failed(groups, "append", e.group.path, (Exception) e.getCause());
         } catch (IOException | RuntimeException e) {
-            watermarks.rollback();
-            LOG.error("sink={} event=write_failed phase=prepare error=\"{}\" action=retry", id, e.toString());
-            return DeliveryStatus.ERRORED;
+            return failed(groups, "prepare", null, e);
         }
 
-        // 3. append and fsync; on any failure cut every file of this write back
-        List<Group> touched = new ArrayList<>(groups.size());
+        // 3. append the rest and fsync; on any failure cut every file of this write back
         for (Group g : groups.values()) {
-            touched.add(g);
             try {
                 append(g);
+                if (config.fsync()) {
+                    g.file.channel.force(false);
+                }
             } catch (IOException | RuntimeException e) {
-                LOG.error("sink={} event=write_failed phase=append path={} error=\"{}\" action=truncate_and_retry",
-                        id, g.path, e.toString());
-                undo(touched);
-                watermarks.rollback();
-                return DeliveryStatus.ERRORED;
+                return failed(groups, "append", g.path, e);
             }
         }
 
@@ -375,9 +390,9 @@ final class FileSink implements Sink {
         long events = 0;
         long bytes = 0;
         for (Group g : groups.values()) {
-            g.file.committed += g.bytes.length();
+            g.file.committed += g.appended;
             events += g.events;
-            bytes += g.bytes.length();
+            bytes += g.appended;
         }
         watermarks.commit();
         forgetOldFiles(groups);
@@ -402,13 +417,64 @@ final class FileSink implements Sink {
         return DeliveryStatus.DELIVERED;
     }
 
+    /** A failed write: every file it appended to is cut back, the watermarks roll back; the runner retries. */
+    private DeliveryStatus failed(Map<Path, Group> groups, String phase, Path path, Exception e) {
+        if (path == null) {
+            LOG.error("sink={} event=write_failed phase={} error=\"{}\" action=retry", id, phase, e.toString());
+        } else {
+            LOG.error("sink={} event=write_failed phase={} path={} error=\"{}\" action=truncate_and_retry",
+                    id, phase, path, e.toString());
+        }
+        List<Group> touched = new ArrayList<>();
+        for (Group g : groups.values()) {
+            if (g.file != null) { // looked at, so possibly appended to (a failed append may have written part)
+                touched.add(g);
+            }
+        }
+        undo(touched);
+        watermarks.rollback();
+        return DeliveryStatus.ERRORED;
+    }
+
+    /** An append while encoding failed (see {@link #spillIfFull}). */
+    private static final class SpillFailed extends Exception {
+        final Group group;
+
+        SpillFailed(Group group, Exception cause) {
+            super(cause);
+            this.group = group;
+        }
+    }
+
     /**
-     * Looks at each file about to be written: remembers files not seen before, notices files
-     * rotated, replaced or resized behind the sink's back, adopts their current length, and saves
-     * the checkpoint if anything it would say changed. Writes no data.
+     * Appends a group's bytes once they reach {@link #SPILL_BYTES}, so a write's encoding buffer
+     * stays small (and in the CPU cache) however much the write holds. The first spill of a file
+     * looks at it and saves the checkpoint first, as step 2 of a write does.
      */
-    private void prepare(Iterable<Group> groups) throws IOException {
-        for (Group g : groups) {
+    private void spillIfFull(Group g) throws SpillFailed {
+        if (g.bytes.length() < SPILL_BYTES) {
+            return;
+        }
+        try {
+            if (g.file == null) {
+                prepare(g);
+                if (!durable) {
+                    saveCheckpoint();
+                }
+            }
+            append(g);
+        } catch (IOException | RuntimeException e) {
+            throw new SpillFailed(g, e);
+        }
+    }
+
+    /**
+     * Looks at a file about to be written: remembers a file not seen before, notices a file
+     * rotated, replaced or resized behind the sink's back and adopts its current length (the
+     * caller then saves the checkpoint if anything it would say changed). Writes no data.
+     */
+    private void prepare(Group g) throws IOException {
+        {
             TrackedFile f = files.get(g.path);
             if (f == null) {
                 f = new TrackedFile(g.path);
@@ -430,7 +496,7 @@ final class FileSink implements Sink {
                     closeChannel(f);
                 }
                 adoptLength(f, 0);
-                continue;
+                return;
             }
             if (!attrs.isRegularFile()) {
                 throw new IOException(f.path + " is not a regular file");
@@ -447,9 +513,6 @@ final class FileSink implements Sink {
             }
             adoptLength(f, attrs.size());
         }
-        if (!durable) {
-            saveCheckpoint();
-        }
     }
 
     private void adoptLength(TrackedFile f, long length) {
@@ -459,28 +522,31 @@ final class FileSink implements Sink {
         }
     }
 
-    /** Writes a group's bytes at its file's committed length, then fsyncs (when configured). */
+    /**
+     * Appends a group's encoded bytes after what the write appended so far (at first, the file's
+     * committed length) and empties its buffer. Does not fsync.
+     */
     private void append(Group g) throws IOException {
         TrackedFile f = g.file;
         FileChannel ch = channelFor(f);
-        long pos = f.committed;
+        long pos = f.committed + g.appended;
         if (ch.size() != pos) {
             throw new IOException("file changed while being written: expected " + pos + " bytes, found " + ch.size());
         }
         byte[] arr = g.bytes.array();
         int off = 0;
         int end = g.bytes.length();
+        // g.appended counts what reached the file, so a failure part way is cut back too
         while (off < end) {
             ByteBuffer buf = ByteBuffer.wrap(arr, off, Math.min(WRITE_CHUNK, end - off));
             while (buf.hasRemaining()) {
                 int n = ch.write(buf, pos);
                 pos += n;
                 off += n;
+                g.appended += n;
             }
         }
-        if (config.fsync()) {
-            ch.force(false);
-        }
+        g.bytes.reset();
     }
 
     private ByteBuilder takeBuffer() {

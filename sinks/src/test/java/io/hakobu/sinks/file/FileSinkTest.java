@@ -414,6 +414,37 @@ class FileSinkTest {
     }
 
     @Test
+    void aWriteLargerThanTheEncodingBufferIsAppendedInPartsAndCutBackWhole() throws Exception {
+        // 40,000 lines of about 60 bytes per file: each file's bytes are appended in parts while encoding
+        boolean[] fail = {true};
+        FileSink.ChannelOpener flaky = path -> {
+            if (fail[0] && path.toString().contains("web-02")) {
+                throw new IOException("No space left on device (injected)");
+            }
+            return FileSink.DEFAULT_OPENER.open(path);
+        };
+        FileSink sink = started(sink(out + "/{_HOSTNAME}/{_SOURCE}.log", "ndjson", 256, flaky, 100, 100));
+        write(sink, lines("web-01", "s1", 1, 1));
+        long before = Files.size(fileOf("web-01"));
+        Batch big1 = lines("web-01", "s1", 2, 40_000);
+        Batch big2 = lines("web-02", "s2", 1, 40_000);
+        assertEquals(DeliveryStatus.ERRORED, write(sink, big1, big2));
+        assertEquals(before, Files.size(fileOf("web-01")), "web-01's appended parts were cut back");
+        assertEquals(1, ctx.count("events_out_total"));
+        fail[0] = false;
+        assertEquals(DeliveryStatus.DELIVERED, write(sink, big1, big2));
+        sink.close();
+        assertEquals(expected("s1", 1, 40_000), messages(fileOf("web-01")));
+        assertEquals(expected("s2", 1, 40_000), messages(fileOf("web-02")));
+        assertEquals(0, ctx.count("events_deduplicated_total"));
+        assertTrue(Files.size(fileOf("web-02")) > 2 << 20, "more than one part: " + Files.size(fileOf("web-02")));
+        JsonNode cp = checkpoint();
+        for (JsonNode f : cp.get("files")) {
+            assertEquals(Files.size(Path.of(f.get("path").asText())), f.get("length").asLong());
+        }
+    }
+
+    @Test
     void aDirectoryThatCannotBeCreatedIsRetriedAfterTheCauseIsFixed() throws Exception {
         FileSink sink = startedNdjson();
         Files.createDirectories(out);
