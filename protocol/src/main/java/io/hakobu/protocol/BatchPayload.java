@@ -28,16 +28,17 @@ public final class BatchPayload {
      * {@code encoded}, a record already in {@link RecordCodec} form (a disk buffer record, whose
      * embedded sequence number must be {@code seq}), copied into the frame as it is. A decoded
      * record also says where its payload is: {@code raw[rawOffset, rawOffset+rawLength)}, the
-     * array its entries are backed by (null and 0 for records to encode).
+     * array its entries are backed by (null and 0 for records to encode). A record that was only
+     * {@linkplain #check checked} has no entries (null), and says how many fields they hold.
      */
     public record Record(long seq, String sourceId, List<LogEntry> entries, byte[] encoded, byte[] raw, int rawOffset,
-                         int rawLength) {
+                         int rawLength, long fields) {
         public Record(long seq, String sourceId, List<LogEntry> entries) {
-            this(seq, sourceId, entries, null, null, 0, 0);
+            this(seq, sourceId, entries, null, null, 0, 0, 0);
         }
 
         public Record(long seq, String sourceId, List<LogEntry> entries, byte[] encoded) {
-            this(seq, sourceId, entries, encoded, null, 0, 0);
+            this(seq, sourceId, entries, encoded, null, 0, 0, 0);
         }
 
         /** A record from an encoded payload. */
@@ -48,8 +49,12 @@ public final class BatchPayload {
             return new Record(seq, sourceId, List.of(), payload);
         }
 
-        int size() {
-            return encoded != null ? RecordCodec.countOf(encoded, 0) : entries.size();
+        /** Its entry count. */
+        public int size() {
+            if (encoded != null) {
+                return RecordCodec.countOf(encoded, 0);
+            }
+            return entries != null ? entries.size() : RecordCodec.countOf(raw, rawOffset);
         }
     }
 
@@ -132,6 +137,22 @@ public final class BatchPayload {
      * @throws ProtocolException {@link ErrorCode#BAD_COMPRESSION} or {@link ErrorCode#BAD_PAYLOAD}
      */
     public List<Record> decode(Frame.Batch b, int maxRawBytes) {
+        return read(b, maxRawBytes, true);
+    }
+
+    /**
+     * Decompresses a batch and checks it exactly as {@link #decode} does, record by record
+     * ({@link RecordCodec#check}), without making entries: the records come back with
+     * {@code entries} null and their place in the decompressed frame, for a receiver that stores
+     * them as they are.
+     *
+     * @throws ProtocolException {@link ErrorCode#BAD_COMPRESSION} or {@link ErrorCode#BAD_PAYLOAD}
+     */
+    public List<Record> check(Frame.Batch b, int maxRawBytes) {
+        return read(b, maxRawBytes, false);
+    }
+
+    private List<Record> read(Frame.Batch b, int maxRawBytes, boolean decode) {
         byte[] raw;
         if (b.compression() == Frame.COMPRESSION_ZSTD) {
             if (b.rawLength() > maxRawBytes) {
@@ -172,22 +193,28 @@ public final class BatchPayload {
             }
             int at = pos;
             pos += len;
-            RecordCodec.Decoded d;
+            Record r;
             try {
-                d = codec.decode(raw, at, len); // the entries of every record share the frame's array
+                if (decode) {
+                    RecordCodec.Decoded d = codec.decode(raw, at, len); // the entries of every record share the frame's array
+                    r = new Record(d.seq(), d.sourceId(), d.entries(), null, raw, at, len, 0);
+                } else {
+                    RecordCodec.Checked c = codec.check(raw, at, len);
+                    r = new Record(c.seq(), c.sourceId(), null, null, raw, at, len, c.fields());
+                }
             } catch (CorruptRecordException | RuntimeException e) {
                 throw new ProtocolException(ErrorCode.BAD_PAYLOAD, "record " + out.size() + " does not decode: " + e.getMessage());
             }
-            if (d.seq() <= prev || d.seq() < b.firstSeq() || d.seq() > b.lastSeq()) {
-                throw new ProtocolException(ErrorCode.BAD_PAYLOAD, "record seq " + d.seq() + " is out of order or outside "
+            if (r.seq() <= prev || r.seq() < b.firstSeq() || r.seq() > b.lastSeq()) {
+                throw new ProtocolException(ErrorCode.BAD_PAYLOAD, "record seq " + r.seq() + " is out of order or outside "
                         + b.firstSeq() + ".." + b.lastSeq());
             }
-            if (out.isEmpty() && d.seq() != b.firstSeq()) {
-                throw new ProtocolException(ErrorCode.BAD_PAYLOAD, "first record seq " + d.seq() + " is not first_seq " + b.firstSeq());
+            if (out.isEmpty() && r.seq() != b.firstSeq()) {
+                throw new ProtocolException(ErrorCode.BAD_PAYLOAD, "first record seq " + r.seq() + " is not first_seq " + b.firstSeq());
             }
-            prev = d.seq();
-            entries += d.entries().size();
-            out.add(new Record(d.seq(), d.sourceId(), d.entries(), null, raw, at, len));
+            prev = r.seq();
+            entries += r.size();
+            out.add(r);
         }
         if (out.isEmpty()) {
             throw new ProtocolException(ErrorCode.BAD_PAYLOAD, "BATCH holds no record");

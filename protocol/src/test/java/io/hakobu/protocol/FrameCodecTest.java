@@ -271,8 +271,31 @@ class FrameCodecTest {
         }
     }
 
+    /** Decoding refuses it, and so does the aggregator's check, with the same code. */
     static ProtocolException badPayload(Frame.Batch f) {
-        return assertThrows(ProtocolException.class, () -> new BatchPayload().decode(f, MAX));
+        ProtocolException e = assertThrows(ProtocolException.class, () -> new BatchPayload().decode(f, MAX));
+        assertEquals(e.code(), assertThrows(ProtocolException.class, () -> new BatchPayload().check(f, MAX)).code());
+        return e;
+    }
+
+    @Test
+    void checkedRecordsSayWhereTheyAreWithoutEntries() {
+        BatchPayload p = new BatchPayload();
+        List<BatchPayload.Record> recs = List.of(record(10, "nginx", 5), record(11, "app", 2));
+        Frame.Batch f = p.encode("s", recs, true);
+        List<BatchPayload.Record> decoded = p.decode(f, MAX);
+        List<BatchPayload.Record> checked = p.check(f, MAX);
+        assertEquals(2, checked.size());
+        for (int i = 0; i < 2; i++) {
+            BatchPayload.Record c = checked.get(i);
+            assertEquals(null, c.entries());
+            assertEquals(recs.get(i).seq(), c.seq());
+            assertEquals(recs.get(i).sourceId(), c.sourceId());
+            assertEquals(recs.get(i).entries().size(), c.size());
+            assertEquals(recs.get(i).entries().stream().mapToLong(LogEntry::size).sum(), c.fields());
+            assertEquals(decoded.get(i).rawOffset(), c.rawOffset());
+            assertEquals(decoded.get(i).rawLength(), c.rawLength());
+        }
     }
 
     @Test

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Feeds over a million random and mutated frames into {@link FrameDecoder} (and every BATCH that
- * still decodes into {@link BatchPayload#decode}): the only exception allowed is
+ * still decodes into {@link BatchPayload#decode} and {@link BatchPayload#check}, which must agree):
+ * the only exception allowed is
  * {@link ProtocolException}, and every input buffer is released (paranoid leak detection runs in
  * surefire too). Seeded, so a failure can be replayed.
  */
@@ -66,10 +67,23 @@ class FrameFuzzTest {
             for (Object f : out) {
                 decoded++;
                 if (f instanceof Frame.Batch b) {
+                    boolean decodes = true;
                     try {
                         payload.decode(b, 1 << 20);
                     } catch (ProtocolException e) {
                         payloadErrors++;
+                        decodes = false;
+                    }
+                    // the aggregator's check refuses exactly what decoding refuses
+                    boolean passes = true;
+                    try {
+                        payload.check(b, 1 << 20);
+                    } catch (ProtocolException e) {
+                        passes = false;
+                    }
+                    if (passes != decodes) {
+                        throw new AssertionError("check " + (passes ? "passes" : "refuses") + " a batch that decoding "
+                                + (decodes ? "takes" : "refuses") + " (input " + n + ", seed " + seed + ")");
                     }
                 }
             }

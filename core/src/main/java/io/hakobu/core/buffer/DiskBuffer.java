@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -381,12 +382,14 @@ public final class DiskBuffer implements Closeable {
      * Like {@link #append(String, List)}, for entries that arrived as the record payloads
      * {@code regions} (their concatenation): each becomes one record with a new header and its
      * streams prefixed (see {@link RecordCodec#writeReheaded}), the entries copied as they are
-     * instead of being encoded again. Falls back to encoding {@code entries} when a region would
-     * exceed the record limit or does not hold a well-formed header. Writer thread only.
+     * instead of being encoded again. Falls back to encoding the {@code entries} (asked for only
+     * then) when a region would exceed the record limit or does not hold a well-formed header.
+     * Writer thread only.
      */
-    public Appended append(String sourceId, List<LogEntry> entries, List<RecordCodec.Region> regions) throws IOException {
-        if (regions == null || regions.isEmpty()) {
-            return append(sourceId, entries);
+    public Appended append(String sourceId, List<RecordCodec.Region> regions, Supplier<List<LogEntry>> entries)
+            throws IOException {
+        if (regions.isEmpty()) {
+            return append(sourceId, entries.get());
         }
         rollIfFull();
         long first = nextSeq;
@@ -403,7 +406,7 @@ public final class DiskBuffer implements Closeable {
             }
             if (len < 0 || len > SegmentFile.MAX_RECORD_BYTES) {
                 rollbackAppend(first); // also cuts the write buffer back to before this call
-                return append(sourceId, entries); // encodes, and splits what is too large, as usual
+                return append(sourceId, entries.get()); // encodes, and splits what is too large, as usual
             }
             sealRecord(start, seq, r.count(), len);
             payloadBytes += len;

@@ -98,7 +98,7 @@ public final class NdjsonTranscoder {
                 if (codec.nameIndex(c) < 0) {
                     throw new CorruptRecordException("field without a name");
                 }
-                skipValue(c, c.u8());
+                RecordCodec.skipValue(c, c.u8());
             }
             return false;
         }
@@ -164,14 +164,6 @@ public final class NdjsonTranscoder {
             case RecordCodec.T_TRUE -> out.write(TRUE);
             case RecordCodec.T_FALSE -> out.write(FALSE);
             default -> JsonWriter.writeValue(RecordCodec.readValue(c, tag, 0), out);
-        }
-    }
-
-    private static void skipValue(RecordCodec.Cursor c, int tag) throws CorruptRecordException {
-        if (tag == RecordCodec.T_STRING) {
-            c.skipString();
-        } else {
-            RecordCodec.readValue(c, tag, 0); // checks it as decoding would
         }
     }
 }

@@ -296,8 +296,14 @@ public final class RecordCodec {
 
     /** The rest of a header after the count word: the source, then the prefix if the word says so. */
     String header(Cursor c, int word) throws CorruptRecordException {
+        return header(c, word, null);
+    }
+
+    /** {@link #header(Cursor, int)}, with {@code outerPrefix} (if not null) in front of the record's own prefix. */
+    private String header(Cursor c, int word, String outerPrefix) throws CorruptRecordException {
         String source = c.string();
-        streamPrefix = (word & PREFIX_FLAG) != 0 ? c.string() : null;
+        String own = (word & PREFIX_FLAG) != 0 ? c.string() : null;
+        streamPrefix = outerPrefix == null ? own : own == null ? outerPrefix : outerPrefix.concat(own);
         return source;
     }
 
@@ -369,18 +375,70 @@ public final class RecordCodec {
      * @throws CorruptRecordException if the payload is not a well-formed record
      */
     public Decoded decode(byte[] buf, int offset, int length) throws CorruptRecordException {
+        return decode(buf, offset, length, null);
+    }
+
+    /**
+     * {@link #decode(byte[], int, int)} for a record stored again under {@code streamPrefix} (see
+     * {@link Region}): every non-null stream decodes with that prefix in front, exactly as after
+     * {@link #writeReheaded}.
+     */
+    public Decoded decode(byte[] buf, int offset, int length, String streamPrefix) throws CorruptRecordException {
         Cursor c = Cursor.over(buf, offset, length);
         int end = c.limit;
         List<LogEntry> out = new ArrayList<>();
         try {
             long seq = c.longBe();
             int word = count(c, length);
-            String source = header(c, word);
+            String source = header(c, word, streamPrefix);
             decodeEntries(c, word & ~PREFIX_FLAG, out);
             if (c.pos != end) {
                 throw new CorruptRecordException((end - c.pos) + " bytes after the last entry");
             }
             return new Decoded(seq, source, out);
+        } catch (IndexOutOfBoundsException e) {
+            throw new CorruptRecordException("record ends inside a value at byte " + (c.pos - offset));
+        } finally {
+            resetTables();
+        }
+    }
+
+    /** What {@link #check} found in a well-formed record. */
+    public record Checked(long seq, String sourceId, int count, long fields) {
+    }
+
+    /**
+     * Checks the payload at {@code buf[offset, offset+length)} exactly as {@link #decode} would
+     * (every length, reference, tag and nesting depth), without making its entries: for a
+     * receiver that stores records as they are and decodes them only if somebody asks.
+     *
+     * @throws CorruptRecordException if the payload is not a well-formed record
+     */
+    public Checked check(byte[] buf, int offset, int length) throws CorruptRecordException {
+        Cursor c = Cursor.over(buf, offset, length);
+        try {
+            long seq = c.longBe();
+            int word = count(c, length);
+            String source = header(c, word);
+            int count = word & ~PREFIX_FLAG;
+            long fields = 0;
+            for (int k = 0; k < count; k++) {
+                streamRef(c);
+                c.varLong(); // position
+                c.varLong(); // size estimate
+                int n = fieldCount(c);
+                for (int i = 0; i < n; i++) {
+                    if (nameIndex(c) < 0) {
+                        throw new CorruptRecordException("field without a name");
+                    }
+                    skipValue(c, c.u8());
+                }
+                fields += n;
+            }
+            if (c.pos != c.limit) {
+                throw new CorruptRecordException((c.limit - c.pos) + " bytes after the last entry");
+            }
+            return new Checked(seq, source, count, fields);
         } catch (IndexOutOfBoundsException e) {
             throw new CorruptRecordException("record ends inside a value at byte " + (c.pos - offset));
         } finally {
@@ -420,7 +478,7 @@ public final class RecordCodec {
     }
 
     private void decodeEntries(Cursor c, int count, List<LogEntry> out) throws CorruptRecordException {
-        for (int k = 0; k < count && c.pos < c.limit; k++) {
+        for (int k = 0; k < count; k++) { // a record with fewer entries than its count ends inside one: refused
             out.add(decodeEntry(c));
         }
     }
@@ -529,6 +587,17 @@ public final class RecordCodec {
     void restoreTables(long mark) {
         nameCount = (int) (mark >>> 32);
         streamCount = (int) mark;
+    }
+
+    /** Moves past a value with the checks of {@link #readValue}; makes nothing for scalars. */
+    static void skipValue(Cursor c, int tag) throws CorruptRecordException {
+        switch (tag) {
+            case T_NULL, T_TRUE, T_FALSE -> { }
+            case T_STRING, T_BYTES -> c.skipString();
+            case T_LONG -> c.varLong();
+            case T_DOUBLE -> c.longBe();
+            default -> readValue(c, tag, 0); // lists, maps (rare), and unknown tags refused as decoding does
+        }
     }
 
     static Object readValue(Cursor c, int tag, int depth) throws CorruptRecordException {

@@ -3,6 +3,7 @@ package io.hakobu.core.pipeline;
 import io.hakobu.core.buffer.CorruptRecordException;
 import io.hakobu.core.buffer.RecordCodec;
 import io.hakobu.core.event.LogEntry;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -21,7 +22,7 @@ public final class Batch {
     /** One disk buffer record's payload, not decoded (see {@link #encoded()}), or null. */
     private final byte[] encoded;
     private final int count;
-    /** The decoded entries of an encoded batch, once somebody asked for them. */
+    /** The decoded entries of an encoded or received batch, once somebody asked for them. */
     private volatile List<LogEntry> decoded;
     /** The record payloads the entries arrived as (see {@link #received}), or null. */
     private final List<RecordCodec.Region> regions;
@@ -35,11 +36,6 @@ public final class Batch {
      * {@code [firstRecord, lastRecord]} (see {@link #firstRecord()}).
      */
     public Batch(String sourceId, List<LogEntry> entries, long bytes, BatchAck ack, long firstRecord, long lastRecord) {
-        this(sourceId, entries, bytes, ack, firstRecord, lastRecord, null);
-    }
-
-    private Batch(String sourceId, List<LogEntry> entries, long bytes, BatchAck ack, long firstRecord, long lastRecord,
-                  List<RecordCodec.Region> regions) {
         if (firstRecord > lastRecord) {
             throw new IllegalArgumentException("record range " + firstRecord + ".." + lastRecord);
         }
@@ -52,7 +48,21 @@ public final class Batch {
         this.createdNanos = System.nanoTime();
         this.encoded = null;
         this.count = entries.size();
-        this.regions = regions;
+        this.regions = null;
+    }
+
+    /** A {@link #received} batch: entries decoded from the regions on first use. */
+    private Batch(String sourceId, List<RecordCodec.Region> regions, int count, long bytes, BatchAck ack) {
+        this.sourceId = Objects.requireNonNull(sourceId, "sourceId");
+        this.regions = List.copyOf(regions);
+        this.count = count;
+        this.entries = null;
+        this.encoded = null;
+        this.bytes = bytes;
+        this.ack = Objects.requireNonNull(ack, "ack");
+        this.createdNanos = System.nanoTime();
+        this.firstRecord = -1;
+        this.lastRecord = -1;
     }
 
     private Batch(String sourceId, byte[] encoded, int count, long bytes, BatchAck ack, long record) {
@@ -69,21 +79,23 @@ public final class Batch {
     }
 
     /**
-     * A batch whose entries arrived as the record payloads {@code regions} (the entries are their
-     * decoded concatenation, in order, each non-null stream prefixed with its region's prefix). A
-     * disk buffer stores such a batch by copying the regions under a new header instead of
-     * encoding the entries again (see {@link io.hakobu.core.buffer.DiskBuffer#append(String, List,
-     * List)}); everything else uses the entries.
+     * A batch whose entries arrived as the well-formed record payloads {@code regions} (checked
+     * by the receiver, e.g. with {@link RecordCodec#check}): its entries are their decoded
+     * concatenation, in order, each non-null stream prefixed with its region's prefix, decoded
+     * only when somebody asks ({@link #entries()}). A disk buffer stores such a batch by copying
+     * the regions under a new header (see {@link io.hakobu.core.buffer.DiskBuffer#append(String,
+     * List, java.util.function.Supplier)}), so an aggregator whose sinks read records encoded
+     * never makes the entries at all.
      */
-    public static Batch received(String sourceId, List<LogEntry> entries, long bytes, BatchAck ack, List<RecordCodec.Region> regions) {
+    public static Batch received(String sourceId, long bytes, BatchAck ack, List<RecordCodec.Region> regions) {
         long n = 0;
         for (RecordCodec.Region r : regions) {
             n += r.count();
         }
-        if (n != entries.size()) {
-            throw new IllegalArgumentException("regions hold " + n + " entries, the batch " + entries.size());
+        if (regions.isEmpty() || n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("a received batch needs 1 to 2^31-1 entries in its regions, not " + n);
         }
-        return new Batch(sourceId, entries, bytes, ack, -1, -1, List.copyOf(regions));
+        return new Batch(sourceId, regions, (int) n, bytes, ack);
     }
 
     /**
@@ -111,17 +123,29 @@ public final class Batch {
         return sourceId;
     }
 
-    /** The entries; an {@link #encoded()} batch decodes them on first use. */
+    /**
+     * The entries; an {@link #encoded()} or {@link #received} batch decodes them on first use
+     * (on the caller's thread; two threads asking at once may each decode).
+     */
     public List<LogEntry> entries() {
         if (entries != null) {
             return entries;
         }
         List<LogEntry> d = decoded;
         if (d == null) {
+            RecordCodec codec = new RecordCodec();
             try {
-                d = new RecordCodec().decode(encoded, encoded.length).entries();
+                if (encoded != null) {
+                    d = codec.decode(encoded, encoded.length).entries();
+                } else {
+                    d = new ArrayList<>(count);
+                    for (RecordCodec.Region r : regions) {
+                        d.addAll(codec.decode(r.buf(), r.offset(), r.length(), r.streamPrefix()).entries());
+                    }
+                }
             } catch (CorruptRecordException e) {
-                throw new IllegalStateException("buffer record " + firstRecord + " does not decode: " + e.getMessage(), e);
+                throw new IllegalStateException((encoded != null ? "buffer record " + firstRecord : "a received record")
+                        + " does not decode: " + e.getMessage(), e);
             }
             decoded = d;
         }

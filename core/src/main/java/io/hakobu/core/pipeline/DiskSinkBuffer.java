@@ -309,7 +309,8 @@ final class DiskSinkBuffer implements SinkBuffer {
         int attempt = 0;
         for (;;) {
             try {
-                DiskBuffer.Appended at = d.append(b.sourceId(), b.entries(), b.regions());
+                DiskBuffer.Appended at = b.regions() != null ? d.append(b.sourceId(), b.regions(), b::entries)
+                        : d.append(b.sourceId(), b.entries());
                 recovered(attempt);
                 return at;
             } catch (DiskBuffer.OversizeException e) {

@@ -163,13 +163,23 @@ class DiskBufferTest {
         }
         byte[] raw = frame.toByteArray();
         List<RecordCodec.Region> regions = new ArrayList<>();
-        List<LogEntry> decoded = new ArrayList<>();
         for (int r = 0; r < 3; r++) {
             regions.add(new RecordCodec.Region(raw, offsets[r], offsets[r + 1] - offsets[r], "agent/src" + r + "/"));
-            decoded.addAll(codec.decode(raw, offsets[r], offsets[r + 1] - offsets[r]).entries());
+            RecordCodec.Checked c = codec.check(raw, offsets[r], offsets[r + 1] - offsets[r]);
+            assertEquals(100 + r, c.seq());
+            assertEquals("src" + r, c.sourceId());
+            assertEquals(10, c.count());
+            assertEquals(20, c.fields());
+        }
+        // decoding a region with its prefix gives what the stored record gives
+        List<LogEntry> direct = new ArrayList<>();
+        for (RecordCodec.Region r : regions) {
+            direct.addAll(codec.decode(r.buf(), r.offset(), r.length(), r.streamPrefix()).entries());
         }
         try (DiskBuffer b = DiskBuffer.open(dir, SMALL)) {
-            DiskBuffer.Appended at = b.append("in", decoded, regions);
+            DiskBuffer.Appended at = b.append("in", regions, () -> {
+                throw new AssertionError("the regions are copied, their entries not needed");
+            });
             assertEquals(2, at.lastSeq() - at.firstSeq(), "one record per region");
             b.flush();
             b.sync();
@@ -185,8 +195,49 @@ class DiskBufferTest {
                 assertEquals(i, seqOf(back.get(i)));
                 assertEquals("agent/src" + (i / 10) + "/file:1:2", back.get(i).stream());
                 assertEquals(100L + i, back.get(i).position());
+                assertEquals(back.get(i).toString(), direct.get(i).toString());
+                assertEquals(back.get(i).stream(), direct.get(i).stream());
             }
         }
+    }
+
+    @Test
+    void checkRefusesWhatDecodingRefusesAndCountsWhatDecodingMakes() throws Exception {
+        java.util.Random r = new java.util.Random(11);
+        RecordCodec codec = new RecordCodec();
+        int refused = 0;
+        for (int round = 0; round < 3000; round++) {
+            List<LogEntry> in = NdjsonTranscoderTest.randomEntries(r, 1 + r.nextInt(8));
+            ByteBuilder rec = new ByteBuilder();
+            codec.encode(round, "src", in, 0, in.size(), rec);
+            byte[] b = rec.toByteArray();
+            int len = b.length;
+            if (round % 2 == 1) { // damaged: a flipped bit, or cut short
+                if (r.nextBoolean()) {
+                    b[r.nextInt(b.length)] ^= (byte) (1 << r.nextInt(8));
+                } else {
+                    len = r.nextInt(b.length);
+                }
+            }
+            RecordCodec.Decoded d = null;
+            try {
+                d = codec.decode(b, 0, len);
+            } catch (CorruptRecordException e) {
+                refused++;
+            }
+            if (d == null) {
+                byte[] fb = b;
+                int fl = len;
+                assertThrows(CorruptRecordException.class, () -> codec.check(fb, 0, fl), "round " + round);
+                continue;
+            }
+            RecordCodec.Checked c = codec.check(b, 0, len);
+            assertEquals(d.seq(), c.seq());
+            assertEquals(d.sourceId(), c.sourceId());
+            assertEquals(d.entries().size(), c.count());
+            assertEquals(d.entries().stream().mapToLong(LogEntry::size).sum(), c.fields());
+        }
+        assertTrue(refused > 500, "damage is caught (a flipped bit inside a string is not damage it can see): " + refused);
     }
 
     @Test

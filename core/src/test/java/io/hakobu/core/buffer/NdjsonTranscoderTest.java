@@ -51,7 +51,7 @@ class NdjsonTranscoderTest {
         }
     }
 
-    private static List<LogEntry> randomEntries(Random r, int n) {
+    static List<LogEntry> randomEntries(Random r, int n) {
         // slices of a shared line, with plain ASCII, escapes, valid and invalid UTF-8
         byte[] line = ("GET /index.html HTTP/1.1\t\"quoted\"\\back\u0007 héllo 語"
                 + " \u00ff").getBytes(StandardCharsets.UTF_8);

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hakobu.core.buffer.RecordCodec;
 import io.hakobu.core.checkpoint.CheckpointStore;
-import io.hakobu.core.event.LogEntry;
 import io.hakobu.core.pipeline.Batch;
 import io.hakobu.core.pipeline.BatchAck;
 import io.hakobu.core.pipeline.NodeInfo;
@@ -36,13 +35,15 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Threads and data flow</h2>
  * <ol>
- *   <li>Event loops ({@link ForwardServer}) decode each BATCH (zstd, records) and decide, per
- *       stream (agent node + the agent's stream id), whether it is new: records at or below the
- *       stream's <em>accepted</em> mark were already taken (committed, or in flight on an older
- *       connection) and are not taken again. New entries become one {@link Batch} in the handoff,
- *       which also carries the records as received ({@link Batch#received}): disk buffers store
- *       them byte for byte under a new header that gives their streams the origin
- *       {@code <agent node>/<agent source>/}, instead of encoding the entries again.</li>
+ *   <li>Event loops ({@link ForwardServer}) decompress each BATCH and check every record as
+ *       decoding would ({@link BatchPayload#check}: a malformed one is BAD_PAYLOAD), and decide,
+ *       per stream (agent node + the agent's stream id), whether it is new: records at or below
+ *       the stream's <em>accepted</em> mark were already taken (committed, or in flight on an
+ *       older connection) and are not taken again. New records become one {@link Batch} in the
+ *       handoff ({@link Batch#received}), whose streams take the origin
+ *       {@code <agent node>/<agent source>/}: disk buffers store the records byte for byte under
+ *       a new header that says so, and the entries are decoded only for a sink that asks for
+ *       them (a file sink writing NDJSON never does).</li>
  *   <li>The source thread ({@link #run}) emits the handoff's batches into the pipeline; emit blocks
  *       while a sink's buffer is full.</li>
  *   <li>When a batch's {@link BatchAck} completes (every routed sink's disk buffer fsynced it), the
@@ -211,34 +212,23 @@ final class HakobuSource implements Source, ForwardServer.Handler {
                 st.waiters.add(new Waiter(conn, frame.lastSeq()));
                 return;
             }
-            List<BatchPayload.Record> records = payloads.get().decode(frame, config.maxRawBytes()); // throws ProtocolException
-            List<LogEntry> entries = new ArrayList<>(frame.entries());
+            // checked as decoding would, without making entries: the disk buffers store the records
+            // as they are, and sinks that want entries decode them (Batch.entries)
+            List<BatchPayload.Record> records = payloads.get().check(frame, config.maxRawBytes()); // throws ProtocolException
             List<RecordCodec.Region> regions = new ArrayList<>(records.size());
+            long entries = 0;
             long skipped = 0;
             long fields = 0;
             String prefix = conn.node() + "/";
             for (BatchPayload.Record r : records) {
                 if (r.seq() <= st.accepted) {
-                    skipped += r.entries().size();
+                    skipped += r.size();
                     continue;
                 }
-                String streamPrefix = prefix + r.sourceId() + "/";
-                // the disk buffers store the record as received, under this prefix (no re-encoding)
-                regions.add(new RecordCodec.Region(r.raw(), r.rawOffset(), r.rawLength(), streamPrefix));
-                String lastIn = null;
-                String lastOut = null;
-                for (LogEntry e : r.entries()) {
-                    String s = e.stream();
-                    if (s != null) {
-                        if (s != lastIn) {
-                            lastIn = s;
-                            lastOut = streamPrefix + s;
-                        }
-                        e.origin(lastOut, e.position());
-                    }
-                    fields += e.size();
-                    entries.add(e);
-                }
+                // every stream of the record is renamed <agent node>/<agent source>/<stream>
+                regions.add(new RecordCodec.Region(r.raw(), r.rawOffset(), r.rawLength(), prefix + r.sourceId() + "/"));
+                entries += r.size();
+                fields += r.fields();
             }
             if (skipped > 0) {
                 duplicateEvents.add(skipped);
@@ -246,9 +236,9 @@ final class HakobuSource implements Source, ForwardServer.Handler {
             Piece piece = new Piece(frame.lastSeq());
             st.accepted = frame.lastSeq();
             st.inflight.add(piece);
-            eventsIn.add(entries.size());
+            eventsIn.add(entries);
             BatchAck ack = new BatchAck(status -> completed(st, piece));
-            batch = Batch.received(id, entries, heapBytes(frame.rawLength(), entries.size(), fields), ack, regions);
+            batch = Batch.received(id, heapBytes(frame.rawLength(), entries, fields), ack, regions);
         }
         handoff.add(batch);
         if (pendingBytes.addAndGet(batch.bytes()) > config.maxPendingBytes()) {
@@ -269,8 +259,8 @@ final class HakobuSource implements Source, ForwardServer.Handler {
     static final int FIELD_HEAP_BYTES = 16;
 
     /**
-     * The heap a batch of decoded entries holds: the decompressed frame they are slices of, plus
-     * each entry's object and arrays (for a 22-field nginx entry about 450 bytes: the object and
+     * The heap a batch holds once its entries are decoded (they may be, by any sink that asks):
+     * the decompressed frame they are slices of, plus each entry's object and arrays (for a 22-field nginx entry about 450 bytes: the object and
      * its arrays of names, values and slice bounds). Every bound downstream (this source's
      * {@code max_pending_bytes}, the buffers' staging and memory cache) counts batches by this.
      */
