@@ -38,7 +38,7 @@ public final class NdjsonTranscoder {
 
     private final RecordCodec codec = new RecordCodec();
     private final ByteBuilder scratch = new ByteBuilder(64);
-    /** {@code "name":} for each index of the current record's name table, for the first {@link #jsonNameCount}. */
+    /** {@code ,"name":} for each index of the current record's name table, for the first {@link #jsonNameCount}. */
     private byte[][] jsonNames = new byte[32][];
     private int jsonNameCount;
     /** Per name-table index: the {@link #stamp} of the entry that last wrote that name. */
@@ -127,10 +127,8 @@ public final class NdjsonTranscoder {
                 return true;
             }
             seenIn[k] = stamp;
-            if (i > 0) {
-                out.write(',');
-            }
-            out.write(jsonName(k));
+            byte[] name = jsonName(k); // ,"name":
+            out.write(name, i == 0 ? 1 : 0, i == 0 ? name.length - 1 : name.length);
             writeValue(c, c.u8(), out);
         }
         out.write('}');
@@ -138,13 +136,14 @@ public final class NdjsonTranscoder {
         return true;
     }
 
-    /** {@code "name":} for name-table index {@code k}. */
+    /** {@code ,"name":} for name-table index {@code k} (the first field of an entry skips the comma). */
     private byte[] jsonName(int k) {
         while (jsonNameCount <= k) { // names enter the table in index order
             if (jsonNameCount == jsonNames.length) {
                 jsonNames = Arrays.copyOf(jsonNames, jsonNames.length * 2);
             }
             scratch.reset();
+            scratch.write(',');
             JsonWriter.writeString(codec.name(jsonNameCount), scratch);
             scratch.write(':');
             jsonNames[jsonNameCount++] = scratch.toByteArray();

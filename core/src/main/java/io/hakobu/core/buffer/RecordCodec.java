@@ -143,10 +143,7 @@ public final class RecordCodec {
                 lastRefs[i] = k;
             }
             if (e.isSlice(i)) {
-                int len = e.sliceLength(i);
-                out.write(T_STRING);
-                writeVarLong(out, len);
-                out.write(backing, e.sliceOffset(i), len);
+                out.writeTagged(T_STRING, backing, e.sliceOffset(i), e.sliceLength(i));
             } else {
                 writeValue(out, e.value(i), 0);
             }
@@ -226,11 +223,7 @@ public final class RecordCodec {
     }
 
     static void writeVarLong(ByteBuilder out, long v) {
-        while ((v & ~0x7FL) != 0) {
-            out.write((int) ((v & 0x7F) | 0x80));
-            v >>>= 7;
-        }
-        out.write((int) v);
+        out.writeVarLong(v);
     }
 
     static void writeLongBe(ByteBuilder out, long v) {
@@ -700,6 +693,9 @@ public final class RecordCodec {
         }
 
         long varLong() throws CorruptRecordException {
+            if (pos < limit && buf[pos] >= 0) { // one byte: most references, lengths and counts
+                return buf[pos++];
+            }
             long v = 0;
             for (int shift = 0; shift < 64; shift += 7) {
                 int b = u8();

@@ -316,10 +316,21 @@ public final class JsonWriter {
      * to what the decoded String would give.
      */
     public static void writeUtf8String(byte[] bytes, int off, int len, ByteBuilder out) {
-        out.write('"');
         final int end = off + len;
-        int run = off; // start of the bytes not yet copied
         int i = off;
+        // the common case, plain ASCII throughout: one capacity check and one copy
+        while (i + 8 <= end && isPlain8((long) Parsers.LONGS.get(bytes, i))) {
+            i += 8;
+        }
+        while (i < end && CLASS[bytes[i] & 0xff] == PLAIN) {
+            i++;
+        }
+        if (i == end) {
+            out.writeBetween('"', bytes, off, len);
+            return;
+        }
+        out.write('"');
+        int run = off; // start of the bytes not yet copied
         while (i < end) {
             // SWAR: skip 8 plain ASCII bytes at a time (values are mostly plain)
             while (i + 8 <= end && isPlain8((long) Parsers.LONGS.get(bytes, i))) {

@@ -1,0 +1,61 @@
+package io.hakobu.core.codec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class ByteBuilderTest {
+    @Test
+    void writeLongWritesWhatLongToStringDoes() {
+        Random r = new Random(1);
+        ByteBuilder out = new ByteBuilder(16); // grows as it goes
+        StringBuilder want = new StringBuilder();
+        long[] edges = {0, 1, -1, 9, 10, 11, 99, 100, 101, 999, 1000, -10, -99, -100, Long.MAX_VALUE, Long.MIN_VALUE,
+                Long.MIN_VALUE + 1, 1_795_797_041_409_000L, 999_999_999_999_999_999L, 1_000_000_000_000_000_000L};
+        for (long v : edges) {
+            out.writeLong(v).write(' ');
+            want.append(v).append(' ');
+        }
+        for (int i = 0; i < 100_000; i++) {
+            long v = switch (i % 3) {
+                case 0 -> r.nextLong();
+                case 1 -> r.nextLong() >> r.nextInt(64); // every length
+                default -> (long) Math.pow(10, r.nextInt(19)) + r.nextInt(3) - 1; // around powers of ten
+            };
+            out.writeLong(v).write(' ');
+            want.append(v).append(' ');
+        }
+        assertEquals(want.toString(), out.toString());
+    }
+
+    @Test
+    void writeBetweenQuotesAPartOfAnArray() {
+        ByteBuilder out = new ByteBuilder(16);
+        byte[] src = "xxhello worldxx".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        out.write('{').writeBetween('"', src, 2, 11).writeBetween('"', src, 0, 0).write('}');
+        assertEquals("{\"hello world\"\"\"}", out.toString());
+    }
+
+    @Test
+    void varintsAndTaggedValues() {
+        ByteBuilder out = new ByteBuilder(16);
+        out.writeVarLong(0).writeVarLong(127).writeVarLong(128).writeVarLong(300).writeVarLong(-1);
+        assertEquals("00 7f 80 01 ac 02 ff ff ff ff ff ff ff ff ff 01", hex(out));
+        ByteBuilder t = new ByteBuilder(16);
+        byte[] src = new byte[300];
+        java.util.Arrays.fill(src, (byte) 7);
+        t.writeTagged(1, src, 100, 200).writeTagged(2, src, 0, 0);
+        assertEquals(1 + 2 + 200 + 2, t.length());
+        assertEquals("01 c8 01 07", hex(t).substring(0, 11));
+        assertEquals("07 02 00", hex(t).substring(hex(t).length() - 8));
+    }
+
+    private static String hex(ByteBuilder b) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < b.length(); i++) {
+            sb.append(i > 0 ? " " : "").append(String.format("%02x", b.array()[i] & 0xff));
+        }
+        return sb.toString();
+    }
+}
