@@ -53,7 +53,8 @@ final class DiskSinkBuffer implements SinkBuffer {
     /**
      * The cache of batches just written: a sixteenth of the heap, 1 to 32 MiB. A sink that lags
      * further than this reads from the files and decodes what it reads, which costs it more CPU
-     * just when it is behind (README "Performance": an aggregator's file sink under full load).
+     * just when it is behind; sinks that take records encoded (the hakobu sink, an NDJSON file
+     * sink) skip the cache and the decoding altogether.
      */
     private static final long HOT_BYTES = BufferConfig.sixteenthOfHeap(32L << 20);
     private static final int HOT_BATCHES = 256;
