@@ -388,8 +388,12 @@ class FileSinkTest {
         assertEquals(expected("s1", 1, 3), messages(fileOf("web-01")));
     }
 
-    @Test
-    void anIoErrorCutsEveryFileOfTheWriteBackAndTheRetryWritesOnce() throws Exception {
+    /**
+     * Writes lines 2..{@code last1} of web-01 and 1..{@code last2} of web-02 in one write whose
+     * web-02 file cannot be opened (an injected ENOSPC): the write fails and web-01 is cut back to
+     * what an earlier write committed; the retry, once the disk is fixed, writes everything once.
+     */
+    private void aFailedWriteIsCutBackAndRetriedOnce(int last1, int last2) throws Exception {
         boolean[] fail = {true};
         FileSink.ChannelOpener flaky = path -> {
             if (fail[0] && path.toString().contains("web-02")) {
@@ -400,43 +404,29 @@ class FileSinkTest {
         FileSink sink = started(sink(out + "/{_HOSTNAME}/{_SOURCE}.log", "ndjson", 256, flaky, 100, 100));
         write(sink, lines("web-01", "s1", 1, 1));
         long before = Files.size(fileOf("web-01"));
-        Batch retried1 = lines("web-01", "s1", 2, 3);
-        Batch retried2 = lines("web-02", "s2", 1, 2);
+        Batch retried1 = lines("web-01", "s1", 2, last1);
+        Batch retried2 = lines("web-02", "s2", 1, last2);
         assertEquals(DeliveryStatus.ERRORED, write(sink, retried1, retried2));
-        assertEquals(before, Files.size(fileOf("web-01")), "web-01 was written and fsynced, then cut back");
+        assertEquals(before, Files.size(fileOf("web-01")), "web-01 was written (and fsynced), then cut back");
         assertEquals(1, ctx.count("events_out_total"));
         fail[0] = false;
         assertEquals(DeliveryStatus.DELIVERED, write(sink, retried1, retried2));
         sink.close();
-        assertEquals(expected("s1", 1, 3), messages(fileOf("web-01")));
-        assertEquals(expected("s2", 1, 2), messages(fileOf("web-02")));
+        assertEquals(expected("s1", 1, last1), messages(fileOf("web-01")));
+        assertEquals(expected("s2", 1, last2), messages(fileOf("web-02")));
         assertEquals(0, ctx.count("events_deduplicated_total"));
     }
 
     @Test
+    void anIoErrorCutsEveryFileOfTheWriteBackAndTheRetryWritesOnce() throws Exception {
+        aFailedWriteIsCutBackAndRetriedOnce(3, 2);
+    }
+
+    @Test
     void aWriteLargerThanTheEncodingBufferIsAppendedInPartsAndCutBackWhole() throws Exception {
-        // 40,000 lines of about 60 bytes per file: each file's bytes are appended in parts while encoding
-        boolean[] fail = {true};
-        FileSink.ChannelOpener flaky = path -> {
-            if (fail[0] && path.toString().contains("web-02")) {
-                throw new IOException("No space left on device (injected)");
-            }
-            return FileSink.DEFAULT_OPENER.open(path);
-        };
-        FileSink sink = started(sink(out + "/{_HOSTNAME}/{_SOURCE}.log", "ndjson", 256, flaky, 100, 100));
-        write(sink, lines("web-01", "s1", 1, 1));
-        long before = Files.size(fileOf("web-01"));
-        Batch big1 = lines("web-01", "s1", 2, 40_000);
-        Batch big2 = lines("web-02", "s2", 1, 40_000);
-        assertEquals(DeliveryStatus.ERRORED, write(sink, big1, big2));
-        assertEquals(before, Files.size(fileOf("web-01")), "web-01's appended parts were cut back");
-        assertEquals(1, ctx.count("events_out_total"));
-        fail[0] = false;
-        assertEquals(DeliveryStatus.DELIVERED, write(sink, big1, big2));
-        sink.close();
-        assertEquals(expected("s1", 1, 40_000), messages(fileOf("web-01")));
-        assertEquals(expected("s2", 1, 40_000), messages(fileOf("web-02")));
-        assertEquals(0, ctx.count("events_deduplicated_total"));
+        // 40,000 lines of about 60 bytes per file: each file's bytes are appended in parts while
+        // encoding, so web-01 has parts on disk when web-02 fails
+        aFailedWriteIsCutBackAndRetriedOnce(40_000, 40_000);
         assertTrue(Files.size(fileOf("web-02")) > 2 << 20, "more than one part: " + Files.size(fileOf("web-02")));
         JsonNode cp = checkpoint();
         for (JsonNode f : cp.get("files")) {
