@@ -318,6 +318,7 @@ final class FileSink implements Sink {
         //    bytes whenever they reach SPILL_BYTES
         Map<String, Group> byRendered = new HashMap<>();
         long deduplicated = 0;
+        String phase = "encode";
         try {
             for (Batch batch : batches) {
                 String sourceId = batch.sourceId();
@@ -360,6 +361,7 @@ final class FileSink implements Sink {
 
             // 2. the checkpoint must know every file about to grow, at its current length
             //    (files that spilled are known already)
+            phase = "prepare";
             for (Group g : groups.values()) {
                 if (g.file == null) {
                     prepare(g);
@@ -371,7 +373,7 @@ final class FileSink implements Sink {
         } catch (SpillFailed e) {
             return failed(groups, "append", e.group.path, (Exception) e.getCause());
         } catch (IOException | RuntimeException e) {
-            return failed(groups, "prepare", null, e);
+            return failed(groups, phase, null, e);
         }
 
         // 3. append the rest and fsync; on any failure cut every file of this write back

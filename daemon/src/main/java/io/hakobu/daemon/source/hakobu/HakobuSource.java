@@ -260,9 +260,10 @@ final class HakobuSource implements Source, ForwardServer.Handler {
 
     /**
      * The heap a batch holds once its entries are decoded (they may be, by any sink that asks):
-     * the decompressed frame they are slices of, plus each entry's object and arrays (for a 22-field nginx entry about 450 bytes: the object and
-     * its arrays of names, values and slice bounds). Every bound downstream (this source's
-     * {@code max_pending_bytes}, the buffers' staging and memory cache) counts batches by this.
+     * the decompressed frame they are slices of, plus each entry's object and arrays (for a
+     * 22-field nginx entry about 450 bytes: the object and its arrays of names, values and slice
+     * bounds). Every bound downstream (this source's {@code max_pending_bytes}, the buffers'
+     * staging and memory cache) counts batches by this.
      */
     static long heapBytes(int rawLength, long entries, long fields) {
         return rawLength + ENTRY_HEAP_BYTES * entries + FIELD_HEAP_BYTES * fields;
