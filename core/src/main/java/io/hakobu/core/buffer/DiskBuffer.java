@@ -365,8 +365,7 @@ public final class DiskBuffer implements Closeable {
             int len = pending.length() - start - SegmentFile.FRAME_BYTES;
             if (len > SegmentFile.MAX_RECORD_BYTES) {
                 // only a single entry can be this large (records are cut at entry boundaries)
-                pending.truncate(start);
-                rollbackAppend(first);
+                rollbackAppend(first); // also cuts the write buffer back to before this call
                 throw new OversizeException("an entry of " + len + " bytes exceeds the buffer's record limit of "
                         + SegmentFile.MAX_RECORD_BYTES + " bytes");
             }

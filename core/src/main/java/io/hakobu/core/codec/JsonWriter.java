@@ -112,7 +112,7 @@ public final class JsonWriter {
         for (int i = 0, n = entry.size(); i < n; i++) {
             String name = entry.name(i);
             long bit = 1L << name.hashCode(); // the shift uses the low 6 bits
-            if ((seen & bit) != 0 && indexOf(entry, name, 0, i) >= 0) {
+            if ((seen & bit) != 0 && entry.indexOf(name) < i) {
                 return true;
             }
             seen |= bit;
@@ -126,7 +126,7 @@ public final class JsonWriter {
         boolean first = true;
         for (int i = 0; i < n; i++) {
             String name = entry.name(i);
-            if (indexOf(entry, name, 0, i) >= 0) {
+            if (entry.indexOf(name) < i) {
                 continue; // already written with its first occurrence
             }
             if (!first) {
@@ -134,7 +134,7 @@ public final class JsonWriter {
             }
             first = false;
             writeName(name, out);
-            int next = indexOf(entry, name, i + 1, n);
+            int next = entry.indexOf(name, i + 1);
             if (next < 0) {
                 writeField(entry, i, out);
                 continue;
@@ -149,16 +149,6 @@ public final class JsonWriter {
             }
             out.write(']');
         }
-    }
-
-    private static int indexOf(LogEntry entry, String name, int from, int to) {
-        for (int j = from; j < to; j++) {
-            String other = entry.name(j);
-            if (other == name || other.equals(name)) {
-                return j;
-            }
-        }
-        return -1;
     }
 
     /**
