@@ -62,6 +62,10 @@ class ProtocolProcessTest {
     }
 
     static String aggregatorYaml(Path state, Path out, int port, String extra) {
+        return aggregatorYaml(state, out, port, extra, "");
+    }
+
+    static String aggregatorYaml(Path state, Path out, int port, String extra, String extraSinks) {
         return String.join("\n",
                 "node: {name: " + state.getFileName() + ", data_dir: " + state + ", shutdown_grace: 5s}",
                 "sources:",
@@ -71,6 +75,7 @@ class ProtocolProcessTest {
                 extra,
                 "sinks:",
                 "  out: {type: file, path: \"" + out + "\", encoding: ndjson, buffer: {type: disk, segment_bytes: 256KiB}}",
+                extraSinks,
                 "");
     }
 
@@ -86,8 +91,13 @@ class ProtocolProcessTest {
         Files.createFile(in);
         int port = DaemonTesting.freePort();
         Path out = dir.resolve("out/out.ndjson");
+        // a second sink that needs the entries themselves (a path with a placeholder): it decodes
+        // what the aggregator stored undecoded, with the streams' origin, across the same kills
+        Path bySource = dir.resolve("out/by-source/input.ndjson");
         Path agentCfg = write("agent.yaml", agentYaml(dir, in, "failover", "", port));
-        Path aggCfg = write("agg.yaml", aggregatorYaml(dir.resolve("agg-1"), out, port, ""));
+        Path aggCfg = write("agg.yaml", aggregatorYaml(dir.resolve("agg-1"), out, port, "",
+                "  by_source: {type: file, path: \"" + dir.resolve("out/by-source") + "/{_SOURCE}.ndjson\", encoding: ndjson,"
+                        + " buffer: {type: disk, segment_bytes: 256KiB}}"));
         Path agentLog = dir.resolve("agent.log");
         Path aggLog = dir.resolve("agg.log");
         int written = 0;
@@ -105,11 +115,13 @@ class ProtocolProcessTest {
             written = NumberedLines.append(in, written, LINES - written);
             try (HakobuProcess agg = HakobuProcess.start(aggLog, "run", "-c", aggCfg.toString())) {
                 Await.until(Duration.ofSeconds(120), "every line at the aggregator", () -> NumberedLines.lineCount(out) >= LINES);
+                Await.until(Duration.ofSeconds(60), "every line in the second sink", () -> NumberedLines.lineCount(bySource) >= LINES);
                 assertEquals(0, agent.terminate(60), "agent exit code; log " + agentLog);
                 assertEquals(0, agg.terminate(60), "aggregator exit code; log " + aggLog);
             }
         }
         NumberedLines.tally(LINES, out).assertExactlyOnce("aggregator output");
+        NumberedLines.tally(LINES, bySource).assertExactlyOnce("the second sink's output");
         String aggText = Files.readString(aggLog);
         assertTrue(aggText.contains("event=checkpoint_loaded"), "the restarted aggregator loaded its stream checkpoint");
     }
@@ -120,8 +132,13 @@ class ProtocolProcessTest {
         Files.createFile(in);
         int port = DaemonTesting.freePort();
         Path out = dir.resolve("out/out.ndjson");
+        // a second sink that needs the entries themselves (a path with a placeholder): it decodes
+        // what the aggregator stored undecoded, with the streams' origin, across the same kills
+        Path bySource = dir.resolve("out/by-source/input.ndjson");
         Path agentCfg = write("agent.yaml", agentYaml(dir, in, "failover", "", port));
-        Path aggCfg = write("agg.yaml", aggregatorYaml(dir.resolve("agg-1"), out, port, ""));
+        Path aggCfg = write("agg.yaml", aggregatorYaml(dir.resolve("agg-1"), out, port, "",
+                "  by_source: {type: file, path: \"" + dir.resolve("out/by-source") + "/{_SOURCE}.ndjson\", encoding: ndjson,"
+                        + " buffer: {type: disk, segment_bytes: 256KiB}}"));
         Path agentLog = dir.resolve("agent.log");
         Path aggLog = dir.resolve("agg.log");
         int written = 0;
