@@ -1,6 +1,7 @@
 package io.hakobu.bench;
 
 import io.hakobu.core.buffer.CorruptRecordException;
+import io.hakobu.core.buffer.NdjsonTranscoder;
 import io.hakobu.core.buffer.RecordCodec;
 import io.hakobu.core.codec.ByteBuilder;
 import io.hakobu.core.codec.LtsvParser;
@@ -27,7 +28,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The disk buffer's record codec, one op = one entry (a parsed nginx LTSV line with typical
  * fields), in records of 512 entries as the buffer writes them. {@code ndjsonEncode} (the file
- * sink's encoder over the same entries) runs in the same fork as the baseline for ratios.
+ * sink's encoder over the same entries) runs in the same fork as the baseline for ratios;
+ * {@code recordDecodeThenNdjson} is what the file sink did with a record it read back, and
+ * {@code ndjsonFromRecord} what it does now ({@link NdjsonTranscoder}).
  * {@code gc.alloc.rate.norm} (with {@code -prof gc}) is the allocation per entry.
  */
 @State(Scope.Thread)
@@ -44,6 +47,7 @@ public class BufferCodecBenchmark {
     private final RecordCodec decoder = new RecordCodec();
     private final NdjsonEncoder ndjson = new NdjsonEncoder();
     private final ByteBuilder out = new ByteBuilder(1 << 20);
+    private final NdjsonTranscoder transcoder = new NdjsonTranscoder();
     private byte[] record;
 
     @Setup
@@ -84,6 +88,24 @@ public class BufferCodecBenchmark {
         for (int i = 0; i < ENTRIES; i++) {
             ndjson.encode(entries.get(i), out);
         }
+        return out.length();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(ENTRIES)
+    public int recordDecodeThenNdjson() throws CorruptRecordException {
+        out.reset();
+        for (LogEntry e : decoder.decode(record, record.length).entries()) {
+            ndjson.encode(e, out);
+        }
+        return out.length();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(ENTRIES)
+    public int ndjsonFromRecord() throws CorruptRecordException {
+        out.reset();
+        transcoder.write(record, 0, record.length, (stream, position) -> true, out);
         return out.length();
     }
 }

@@ -291,7 +291,7 @@ final class FileSink implements Sink {
     /**
      * With {@code encoding: ndjson} and a path without placeholders, the disk buffer hands over
      * its records undecoded and {@link NdjsonTranscoder} writes them straight from their bytes:
-     * no entry objects, about half the CPU per line of decoding and encoding (README
+     * no entry objects, about a third less CPU per line than decoding and encoding (README
      * "Performance"). Other encodings and templated paths need the entries.
      */
     @Override
