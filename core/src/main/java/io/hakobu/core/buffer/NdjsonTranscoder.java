@@ -19,8 +19,8 @@ import java.util.Arrays;
  *
  * <p>Cold path: an entry that repeats a field name (written merged, see
  * {@link JsonWriter#writeEntry}) is read again as a {@link LogEntry} and written by
- * {@link JsonWriter}; nested lists and maps, doubles and binary values are read as objects and
- * written by {@link JsonWriter#writeValue}.
+ * {@link JsonWriter}; values other than strings and integers (null, booleans, doubles, binary,
+ * lists and maps) are read as objects and written by {@link JsonWriter#writeValue}.
  *
  * <p>Not thread-safe; keep one per thread.
  */
@@ -31,10 +31,6 @@ public final class NdjsonTranscoder {
         /** True to write the entry of stream {@code stream} (null when it has none) at {@code position}. */
         boolean accept(String stream, long position);
     }
-
-    private static final byte[] NULL = {'n', 'u', 'l', 'l'};
-    private static final byte[] TRUE = {'t', 'r', 'u', 'e'};
-    private static final byte[] FALSE = {'f', 'a', 'l', 's', 'e'};
 
     private final RecordCodec codec = new RecordCodec();
     private final ByteBuilder scratch = new ByteBuilder(64);
@@ -94,12 +90,7 @@ public final class NdjsonTranscoder {
         int n = RecordCodec.fieldCount(c);
         boolean accept = filter.accept(stream, position);
         if (!accept) {
-            for (int i = 0; i < n; i++) {
-                if (codec.nameIndex(c) < 0) {
-                    throw new CorruptRecordException("field without a name");
-                }
-                RecordCodec.skipValue(c, c.u8());
-            }
+            codec.skipFields(c, n);
             return false;
         }
         if (++stamp == 0) { // wrapped: forget every mark
@@ -110,9 +101,6 @@ public final class NdjsonTranscoder {
         out.write('{');
         for (int i = 0; i < n; i++) {
             int k = codec.nameIndex(c);
-            if (k < 0) {
-                throw new CorruptRecordException("field without a name");
-            }
             if (k >= seenIn.length) {
                 seenIn = Arrays.copyOf(seenIn, Math.max(k + 1, seenIn.length * 2));
             }
@@ -159,10 +147,7 @@ public final class NdjsonTranscoder {
                 c.pos += len;
             }
             case RecordCodec.T_LONG -> out.writeLong(RecordCodec.unzigzag(c.varLong()));
-            case RecordCodec.T_NULL -> out.write(NULL);
-            case RecordCodec.T_TRUE -> out.write(TRUE);
-            case RecordCodec.T_FALSE -> out.write(FALSE);
-            default -> JsonWriter.writeValue(RecordCodec.readValue(c, tag, 0), out);
+            default -> JsonWriter.writeValue(RecordCodec.readValue(c, tag, 0), out); // null and booleans allocate nothing
         }
     }
 }

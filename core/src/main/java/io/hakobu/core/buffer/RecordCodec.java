@@ -103,36 +103,36 @@ public final class RecordCodec {
         } else {
             int k = indexOf(streams, streamCount, stream);
             if (k >= 0) {
-                writeVarLong(out, k + 1);
+                out.writeVarLong(k + 1);
             } else {
                 if (streamCount == streams.length) {
                     streams = Arrays.copyOf(streams, streamCount * 2);
                 }
                 streams[streamCount++] = stream;
-                writeVarLong(out, streamCount);
+                out.writeVarLong(streamCount);
                 writeString(out, stream);
             }
         }
-        writeVarLong(out, zigzag(e.position()));
-        writeVarLong(out, e.sizeEstimate());
+        out.writeVarLong(zigzag(e.position()));
+        out.writeVarLong(e.sizeEstimate());
         int n = e.size();
-        writeVarLong(out, n);
+        out.writeVarLong(n);
         byte[] backing = e.backing();
         for (int i = 0; i < n; i++) {
             String name = e.name(i);
             if (i < lastNames.length && lastNames[i] == name) {
-                writeVarLong(out, lastRefs[i] + 1); // the common case: same name at the same place
+                out.writeVarLong(lastRefs[i] + 1); // the common case: same name at the same place
             } else {
                 int k = indexOf(names, nameCount, name);
                 if (k >= 0) {
-                    writeVarLong(out, k + 1);
+                    out.writeVarLong(k + 1);
                 } else {
                     if (nameCount == names.length) {
                         names = Arrays.copyOf(names, nameCount * 2);
                     }
                     k = nameCount++;
                     names[k] = name;
-                    writeVarLong(out, nameCount); // one past the table: a new name follows
+                    out.writeVarLong(nameCount); // one past the table: a new name follows
                     writeString(out, name);
                 }
                 if (i >= lastNames.length) {
@@ -177,7 +177,7 @@ public final class RecordCodec {
             writeString(out, s);
         } else if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
             out.write(T_LONG);
-            writeVarLong(out, zigzag(((Number) v).longValue()));
+            out.writeVarLong(zigzag(((Number) v).longValue()));
         } else if (v instanceof Double || v instanceof Float) {
             out.write(T_DOUBLE);
             writeLongBe(out, Double.doubleToRawLongBits(((Number) v).doubleValue()));
@@ -185,17 +185,17 @@ public final class RecordCodec {
             out.write(b ? T_TRUE : T_FALSE);
         } else if (v instanceof byte[] b) {
             out.write(T_BYTES);
-            writeVarLong(out, b.length);
+            out.writeVarLong(b.length);
             out.write(b);
         } else if (v instanceof List<?> list) {
             out.write(T_LIST);
-            writeVarLong(out, list.size());
+            out.writeVarLong(list.size());
             for (Object o : list) {
                 writeValue(out, o, depth + 1);
             }
         } else if (v instanceof Map<?, ?> map) {
             out.write(T_MAP);
-            writeVarLong(out, map.size());
+            out.writeVarLong(map.size());
             for (Map.Entry<?, ?> me : map.entrySet()) {
                 writeString(out, String.valueOf(me.getKey()));
                 writeValue(out, me.getValue(), depth + 1);
@@ -213,17 +213,13 @@ public final class RecordCodec {
             ascii++;
         }
         if (ascii == n) {
-            writeVarLong(out, n);
+            out.writeVarLong(n);
             out.writeAscii(s, 0, n);
         } else {
             byte[] b = s.getBytes(StandardCharsets.UTF_8);
-            writeVarLong(out, b.length);
+            out.writeVarLong(b.length);
             out.write(b);
         }
-    }
-
-    static void writeVarLong(ByteBuilder out, long v) {
-        out.writeVarLong(v);
     }
 
     static void writeLongBe(ByteBuilder out, long v) {
@@ -420,12 +416,7 @@ public final class RecordCodec {
                 c.varLong(); // position
                 c.varLong(); // size estimate
                 int n = fieldCount(c);
-                for (int i = 0; i < n; i++) {
-                    if (nameIndex(c) < 0) {
-                        throw new CorruptRecordException("field without a name");
-                    }
-                    skipValue(c, c.u8());
-                }
+                skipFields(c, n);
                 fields += n;
             }
             if (c.pos != c.limit) {
@@ -485,10 +476,7 @@ public final class RecordCodec {
         LogEntry e = new LogEntry(Math.max(2, n));
         e.backing(c.buf);
         for (int i = 0; i < n; i++) {
-            String name = nameRef(c);
-            if (name == null) {
-                throw new CorruptRecordException("field without a name");
-            }
+            String name = names[nameIndex(c)];
             int tag = c.u8();
             if (tag == T_STRING) {
                 int len = c.length();
@@ -536,19 +524,14 @@ public final class RecordCodec {
         return s;
     }
 
-    private String nameRef(Cursor c) throws CorruptRecordException {
-        int k = nameIndex(c);
-        return k < 0 ? null : names[k];
-    }
-
     /**
      * Reads a field name reference: its index in the record's name table (a new name is added
-     * first), or -1 for a null name.
+     * first). A field must have a name: a null reference is refused.
      */
     int nameIndex(Cursor c) throws CorruptRecordException {
         long k = c.varLong();
         if (k == 0) {
-            return -1;
+            throw new CorruptRecordException("field without a name");
         }
         if (k <= nameCount) {
             return (int) k - 1;
@@ -582,8 +565,16 @@ public final class RecordCodec {
         streamCount = (int) mark;
     }
 
+    /** Moves past an entry's {@code n} fields with the checks of decoding; makes nothing for scalars. */
+    void skipFields(Cursor c, int n) throws CorruptRecordException {
+        for (int i = 0; i < n; i++) {
+            nameIndex(c);
+            skipValue(c, c.u8());
+        }
+    }
+
     /** Moves past a value with the checks of {@link #readValue}; makes nothing for scalars. */
-    static void skipValue(Cursor c, int tag) throws CorruptRecordException {
+    private static void skipValue(Cursor c, int tag) throws CorruptRecordException {
         switch (tag) {
             case T_NULL, T_TRUE, T_FALSE -> { }
             case T_STRING, T_BYTES -> c.skipString();

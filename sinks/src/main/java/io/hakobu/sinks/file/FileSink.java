@@ -172,6 +172,8 @@ final class FileSink implements Sink {
      * encoding is {@code ndjson} and the path has no placeholder (see {@link #acceptsEncoded}).
      */
     private final NdjsonTranscoder transcoder;
+    /** With a {@link #transcoder}: the one file every entry goes to. */
+    private final Path constantPath;
     private final ChannelOpener opener;
     private final int maxTrackedFiles;
     private final StreamWatermarks watermarks;
@@ -208,6 +210,7 @@ final class FileSink implements Sink {
         this.encoder = Encoders.create(config.encoding());
         this.paths = config.path().renderer();
         this.transcoder = encoder instanceof NdjsonEncoder && config.path().isConstant() ? new NdjsonTranscoder() : null;
+        this.constantPath = transcoder == null ? null : baseDir.resolve(config.path().template()).normalize();
         this.opener = Objects.requireNonNull(opener, "opener");
         this.watermarks = new StreamWatermarks(maxStreams);
         this.maxTrackedFiles = maxTrackedFiles;
@@ -324,9 +327,7 @@ final class FileSink implements Sink {
                 String sourceId = batch.sourceId();
                 byte[] record = batch.encoded();
                 if (record != null && transcoder != null) {
-                    // the path has no placeholder: the file the entries would render to
-                    Group g = groups.computeIfAbsent(baseDir.resolve(config.path().template()).normalize(),
-                            k -> new Group(k, takeBuffer()));
+                    Group g = groups.computeIfAbsent(constantPath, k -> new Group(k, takeBuffer()));
                     int written;
                     try {
                         written = transcoder.write(record, 0, record.length,
