@@ -487,9 +487,11 @@ public final class DiskBuffer implements Closeable {
         long before = s.size;
         long pos = before;
         try {
-            ByteBuffer bb = ByteBuffer.wrap(pending.array(), 0, pending.length());
-            while (bb.hasRemaining()) {
-                pos += s.channel.write(bb, pos);
+            byte[] a = pending.array();
+            for (int at = 0, end = pending.length(); at < end; ) {
+                int n = s.channel.write(HeapChannelIo.chunk(a, at, end), pos);
+                pos += n; // counted as it goes: a failure part way keeps the whole records written
+                at += n;
             }
         } catch (IOException e) {
             long done = pos - before;
@@ -770,7 +772,7 @@ public final class DiskBuffer implements Closeable {
                 return null;
             }
             frame.clear();
-            SegmentFile.readFully(readChannel, frame, readOffset);
+            HeapChannelIo.readFully(readChannel, frame, readOffset);
             int len = frame.getInt(0);
             int crc = frame.getInt(4);
             if (len < RecordCodec.COUNT_OFFSET + 4 || len > SegmentFile.MAX_RECORD_BYTES
@@ -784,13 +786,13 @@ public final class DiskBuffer implements Closeable {
             }
             long start = readOffset;
             seqBuf.clear();
-            SegmentFile.readFully(readChannel, seqBuf, readOffset + SegmentFile.FRAME_BYTES);
+            HeapChannelIo.readFully(readChannel, seqBuf, readOffset + SegmentFile.FRAME_BYTES);
             if (seqBuf.getLong(0) < readNext && seqBuf.getLong(0) >= s.base) {
                 readOffset += SegmentFile.FRAME_BYTES + len; // consumed already: skip without reading it
                 continue;
             }
             byte[] payload = new byte[len];
-            SegmentFile.readFully(readChannel, ByteBuffer.wrap(payload), readOffset + SegmentFile.FRAME_BYTES);
+            HeapChannelIo.readFully(readChannel, ByteBuffer.wrap(payload), readOffset + SegmentFile.FRAME_BYTES);
             readOffset += SegmentFile.FRAME_BYTES + len;
             if (SegmentFile.crc(payload, 0, len) != crc) {
                 corruptAt(s, start, "CRC mismatch");

@@ -1,6 +1,5 @@
 package io.hakobu.core.buffer;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -140,7 +139,7 @@ public final class SegmentFile {
                 return new Scan(false, nameBase, List.of(), List.of(), size > 0 ? 0 : -1, "short header", size);
             }
             byte[] h = new byte[HEADER_BYTES];
-            readFully(ch, ByteBuffer.wrap(h), 0);
+            HeapChannelIo.readFully(ch, ByteBuffer.wrap(h), 0);
             for (int i = 0; i < MAGIC.length; i++) {
                 if (h[i] != MAGIC[i]) {
                     return new Scan(false, nameBase, List.of(), List.of(), -1, "bad magic", size);
@@ -151,7 +150,7 @@ public final class SegmentFile {
                 throw new IOException(path + ": segment larger than 2 GiB");
             }
             byte[] all = new byte[(int) size];
-            readFully(ch, ByteBuffer.wrap(all), 0);
+            HeapChannelIo.readFully(ch, ByteBuffer.wrap(all), 0);
             return scanBytes(all, base);
         }
     }
@@ -221,14 +220,4 @@ public final class SegmentFile {
         return -1;
     }
 
-    static void readFully(FileChannel ch, ByteBuffer dst, long position) throws IOException {
-        long p = position;
-        while (dst.hasRemaining()) {
-            int n = ch.read(dst, p);
-            if (n < 0) {
-                throw new EOFException("unexpected end of file at " + p);
-            }
-            p += n;
-        }
-    }
 }

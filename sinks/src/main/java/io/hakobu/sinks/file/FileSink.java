@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hakobu.core.buffer.CorruptRecordException;
+import io.hakobu.core.buffer.HeapChannelIo;
 import io.hakobu.core.buffer.NdjsonTranscoder;
 import io.hakobu.core.checkpoint.CheckpointStore;
 import io.hakobu.core.codec.ByteBuilder;
@@ -18,7 +19,6 @@ import io.hakobu.core.pipeline.Sink;
 import io.hakobu.core.pipeline.SinkContext;
 import io.hakobu.core.telemetry.Counter;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -112,12 +112,6 @@ final class FileSink implements Sink {
     static final int DEFAULT_MAX_TRACKED_FILES = 4_096;
     private static final int MAX_POOLED_BUFFERS = 16;
     private static final int MAX_POOLED_BYTES = 16 << 20;
-    /**
-     * Most bytes per channel write: the JDK copies a heap buffer into a temporary direct buffer of
-     * the same size; a steady size lets it reuse one instead of mapping fresh pages for every
-     * multi-megabyte write (which doubled the sink's system time).
-     */
-    private static final int WRITE_CHUNK = 256 * 1024;
     /** A write's encoded bytes for one file are appended whenever they reach this much (see {@link #spillIfFull}). */
     private static final int SPILL_BYTES = 1 << 20;
 
@@ -541,13 +535,10 @@ final class FileSink implements Sink {
         int end = g.bytes.length();
         // g.appended counts what reached the file, so a failure part way is cut back too
         while (off < end) {
-            ByteBuffer buf = ByteBuffer.wrap(arr, off, Math.min(WRITE_CHUNK, end - off));
-            while (buf.hasRemaining()) {
-                int n = ch.write(buf, pos);
-                pos += n;
-                off += n;
-                g.appended += n;
-            }
+            int n = ch.write(HeapChannelIo.chunk(arr, off, end), pos);
+            pos += n;
+            off += n;
+            g.appended += n;
         }
         g.bytes.reset();
     }

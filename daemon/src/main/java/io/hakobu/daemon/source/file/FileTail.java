@@ -1,5 +1,6 @@
 package io.hakobu.daemon.source.file;
 
+import io.hakobu.core.buffer.HeapChannelIo;
 import io.hakobu.core.event.EntryId;
 import io.hakobu.core.event.LogEntry;
 import io.hakobu.core.pipeline.Batch;
@@ -10,7 +11,6 @@ import io.hakobu.core.pipeline.SourceContext;
 import io.hakobu.core.telemetry.Counter;
 import io.hakobu.daemon.source.LineEntries;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -755,7 +755,7 @@ final class FileTail {
             }
             buf = Arrays.copyOf(buf, grown);
         }
-        int n = src.read(ByteBuffer.wrap(buf, bufLen, buf.length - bufLen), bufStart + bufLen);
+        int n = src.read(HeapChannelIo.chunk(buf, bufLen, buf.length), bufStart + bufLen);
         if (n <= 0) {
             atEof = true;
             return false;
