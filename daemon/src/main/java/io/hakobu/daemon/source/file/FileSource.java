@@ -92,6 +92,8 @@ final class FileSource implements Source {
     private final FileSourceConfig config;
     private final NodeInfo node;
     private final Map<String, FileTail> tails = new LinkedHashMap<>();
+    /** The open files' read buffers, as of the last round over them (gauge {@code read_buffer_bytes}). */
+    private volatile long readBufferBytes;
     /** Acknowledged states by file key, as last saved or loaded (includes files not open now). */
     private final Map<String, Saved> saved = new HashMap<>();
     private SourceContext ctx;
@@ -125,6 +127,7 @@ final class FileSource implements Source {
                 metrics.counter("truncation_copy_bytes_total"), metrics.counter("truncation_unread_bytes_total"));
         rotations = metrics.counter("rotations_total");
         metrics.gauge("files_watched", () -> tails.size());
+        metrics.gauge("read_buffer_bytes", () -> readBufferBytes);
         loadCheckpoint();
         watcher = new DirWatcher(id);
         metrics.gauge("directories_watched", watcher::watched);
@@ -149,11 +152,13 @@ final class FileSource implements Source {
                 nextScan = now + config.globInterval().toNanos();
             }
             boolean progress = false;
+            long held = 0;
             for (Iterator<FileTail> it = tails.values().iterator(); it.hasNext() && !ctx.isStopping(); ) {
                 FileTail t = it.next();
                 int n;
                 try {
                     n = t.poll(ctx, config.batchEvents(), now);
+                    held += t.bufferBytes();
                     if (n == 0 && t.isReleasable(now, rotateWait) && !t.isFinished()) {
                         t.finish(ctx); // an unterminated last line, a multi-line entry being built
                         progress = true;
@@ -186,6 +191,7 @@ final class FileSource implements Source {
                     LOG.info("source={} event=file_released path={} key={} offset={}", id, t.path(), t.key(), t.readOffset());
                 }
             }
+            readBufferBytes = held;
             if (dirty || System.nanoTime() - nextCheckpoint >= 0) {
                 saveCheckpoint();
                 nextCheckpoint = System.nanoTime() + CHECKPOINT_EVERY_NANOS;

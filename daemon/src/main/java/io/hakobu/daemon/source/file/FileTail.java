@@ -60,7 +60,15 @@ import org.slf4j.LoggerFactory;
 final class FileTail {
     private static final byte[] NEWLINE = {'\n'};
     private static final Logger LOG = LoggerFactory.getLogger(FileTail.class);
+    /** The read buffer of a file being read as fast as it grows (and the most bytes per read). */
     private static final int READ_CHUNK = 256 * 1024;
+    /**
+     * The read buffer of a file that is quiet or written slowly: an agent may tail hundreds of
+     * files, most of them idle, and each would otherwise hold {@link #READ_CHUNK} of heap.
+     */
+    static final int IDLE_BUFFER = 16 * 1024;
+    /** A file that has not grown for this long gives its large read buffer back. */
+    private static final long IDLE_BUFFER_NANOS = 5_000_000_000L;
 
     /** Fewest nanoseconds between two looks for the copy of a truncated file. */
     private static final long COPY_LOOK_NANOS = 50_000_000L;
@@ -176,7 +184,8 @@ final class FileTail {
     private int tailLen;
     /** File offset of {@code buf[0]}. */
     private long bufStart;
-    private byte[] buf = new byte[READ_CHUNK];
+    /** Starts small; a read that fills it grows it to {@link #READ_CHUNK}; idle, it shrinks back. */
+    private byte[] buf = new byte[IDLE_BUFFER];
     private int bufLen;
     /** The end of the last line (or skipped tail of a cut line) taken from the buffer. */
     private long consumed;
@@ -755,9 +764,13 @@ final class FileTail {
             }
             buf = Arrays.copyOf(buf, grown);
         }
+        int room = buf.length - bufLen;
         int n = src.read(HeapChannelIo.chunk(buf, bufLen, buf.length), bufStart + bufLen);
         if (n <= 0) {
             atEof = true;
+            if (buf.length > IDLE_BUFFER && bufLen <= IDLE_BUFFER / 2 && nowNanos - lastGrowthNanos >= IDLE_BUFFER_NANOS) {
+                buf = Arrays.copyOf(buf, IDLE_BUFFER); // quiet for a while: give the large buffer back
+            }
             return false;
         }
         atEof = false;
@@ -770,10 +783,17 @@ final class FileTail {
         if (copy != null) {
             sh.copyBytes().add(n);
         }
-        if (buf.length > READ_CHUNK * 4 && bufLen < READ_CHUNK) {
+        if (n == room && buf.length < READ_CHUNK) {
+            buf = Arrays.copyOf(buf, READ_CHUNK); // the file has more than the small buffer holds
+        } else if (buf.length > READ_CHUNK * 4 && bufLen < READ_CHUNK) {
             buf = Arrays.copyOf(buf, READ_CHUNK); // give back memory after a huge line
         }
         return true;
+    }
+
+    /** Heap held for reading this file: its read buffer and a multi-line entry being built. */
+    int bufferBytes() {
+        return buf.length + (mlBuf == null ? 0 : mlBuf.length);
     }
 
     /** Keeps the last {@link #TAIL_BYTES} bytes read, {@code buf[from, from + n)} being the newest. */

@@ -1154,4 +1154,35 @@ class FileSourceTest {
         // round 1: 100 busy lines, then 5 + 5 small ones
         assertTrue(lastSmall < 110, "the small files' last line came at " + lastSmall);
     }
+
+    @Test
+    void idleFilesKeepSmallReadBuffersAndABusyOneGivesItsLargeOneBack() throws Exception {
+        int quiet = 10;
+        for (int i = 0; i < quiet; i++) {
+            append(dir.resolve("q" + i + ".log"), line(i));
+        }
+        Path busy = dir.resolve("busy.log");
+        int lines = 20_000; // about 1.2 MB: reads fill the small buffer, so it grows
+        StringBuilder sb = new StringBuilder();
+        for (int i = quiet; i < quiet + lines; i++) {
+            sb.append(line(i));
+        }
+        append(busy, sb.toString());
+        start(config("raw", "beginning", List.of(dir + "/*.log")));
+        Await.until(Duration.ofSeconds(20), "every line", () -> received.size() == quiet + lines);
+        List<Integer> got = new ArrayList<>(seqs());
+        Collections.sort(got);
+        for (int i = 0; i < got.size(); i++) {
+            assertEquals(i, got.get(i), "each line once");
+        }
+        long small = FileTail.IDLE_BUFFER;
+        Await.until(Duration.ofSeconds(5), "the gauge counts the grown buffer",
+                () -> src().gaugeValue("read_buffer_bytes") >= quiet * small + 256 * 1024);
+        // quiet for IDLE_BUFFER_NANOS (5 s): the busy file's buffer shrinks back
+        Await.until(Duration.ofSeconds(20), "every file back to the small buffer",
+                () -> src().gaugeValue("read_buffer_bytes") == (quiet + 1) * small);
+        append(busy, line(quiet + lines));
+        Await.until(Duration.ofSeconds(10), "a line after the shrink", () -> received.size() == quiet + lines + 1);
+        assertEquals(quiet + lines, seqs().get(quiet + lines));
+    }
 }
