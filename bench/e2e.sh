@@ -24,7 +24,7 @@
 # aggregator's), to price the disk buffer. The agent's hakobu sink keeps a disk buffer.
 # forward only:
 #   AGENT_JAVA_OPTS   HAKOBU_JAVA_OPTS of the agent. Default: the agent role's sizing,
-#                     "-Xms32m -Xmx56m -Xmn24m -XX:SurvivorRatio=2 -Xss512k -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError";
+#                     "-Xms32m -Xmx48m -Xmn24m -XX:SurvivorRatio=2 -Xss512k -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError";
 #                     set it to override (empty: the launcher's defaults).
 #   AGG_JAVA_OPTS     HAKOBU_JAVA_OPTS of the aggregator. Default unset: the launcher's defaults
 #                     (a HAKOBU_JAVA_OPTS in the environment is not passed on to it).
@@ -43,7 +43,7 @@ tail_rate=${TAIL_RATE:-100000}
 buffer=${BUFFER:-disk}
 case $buffer in disk|memory) ;; *) echo "BUFFER must be disk or memory" >&2; exit 1 ;; esac
 case $scenario in file|tail|forward|all) ;; *) echo "unknown scenario '$scenario' (file, tail, forward, all)" >&2; exit 1 ;; esac
-agent_opts=${AGENT_JAVA_OPTS-"-Xms32m -Xmx56m -Xmn24m -XX:SurvivorRatio=2 -Xss512k -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError"}
+agent_opts=${AGENT_JAVA_OPTS-"-Xms32m -Xmx48m -Xmn24m -XX:SurvivorRatio=2 -Xss512k -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError"}
 agent_extra=${AGENT_SINK_EXTRA:-}
 work=$(mktemp -d /tmp/hakobu-e2e.XXXXXX)
 pid=
