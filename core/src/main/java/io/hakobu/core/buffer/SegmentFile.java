@@ -219,5 +219,4 @@ public final class SegmentFile {
         }
         return -1;
     }
-
 }

@@ -66,7 +66,9 @@ public final class CheckpointStore {
 
     /** Atomically replaces the state saved under {@code name}. */
     public void save(String name, JsonNode state) throws IOException {
-        Files.createDirectories(dir);
+        if (!Files.isDirectory(dir)) { // one stat: createDirectories on an existing directory throws and catches inside
+            Files.createDirectories(dir);
+        }
         ObjectNode root = JSON.createObjectNode();
         root.put("version", VERSION);
         root.put("name", name);

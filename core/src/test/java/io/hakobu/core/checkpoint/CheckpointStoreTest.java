@@ -39,6 +39,17 @@ class CheckpointStoreTest {
     }
 
     @Test
+    void theDirectoryIsMadeWhenMissingAlsoAfterItWasRemoved() throws IOException {
+        Path checkpoints = dir.resolve("a/b/checkpoints");
+        CheckpointStore store = new CheckpointStore(checkpoints);
+        store.save("s", state(store, 1));
+        Files.delete(checkpoints.resolve("s.json"));
+        Files.delete(checkpoints);
+        store.save("s", state(store, 2));
+        assertEquals(2, store.load("s").path("files").path("2049:77").path("offset").asLong());
+    }
+
+    @Test
     void aTempFileLeftByACrashIsIgnoredAndReplaced() throws IOException {
         CheckpointStore store = new CheckpointStore(dir);
         store.save("s", state(store, 5));
