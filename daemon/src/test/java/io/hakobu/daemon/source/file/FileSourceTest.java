@@ -1177,7 +1177,7 @@ class FileSourceTest {
         }
         long small = FileTail.IDLE_BUFFER;
         Await.until(Duration.ofSeconds(5), "the gauge counts the grown buffer",
-                () -> src().gaugeValue("read_buffer_bytes") >= quiet * small + 256 * 1024);
+                () -> src().gaugeValue("read_buffer_bytes") >= quiet * small + FileTail.READ_CHUNK);
         // quiet for IDLE_BUFFER_NANOS (5 s): the busy file's buffer shrinks back
         Await.until(Duration.ofSeconds(20), "every file back to the small buffer",
                 () -> src().gaugeValue("read_buffer_bytes") == (quiet + 1) * small);
