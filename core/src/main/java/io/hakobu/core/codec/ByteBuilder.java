@@ -126,12 +126,17 @@ public final class ByteBuilder {
     /** Appends {@code v} as an unsigned LEB128 varint (7 bits per byte, low first), 1 to 10 bytes. */
     public ByteBuilder writeVarLong(long v) {
         ensure(10);
+        putVarLong(v);
+        return this;
+    }
+
+    /** The varint of {@link #writeVarLong} without the capacity check: the caller made room. */
+    private void putVarLong(long v) {
         while ((v & ~0x7FL) != 0) {
             buf[len++] = (byte) ((v & 0x7F) | 0x80);
             v >>>= 7;
         }
         buf[len++] = (byte) v;
-        return this;
     }
 
     /**
@@ -141,12 +146,7 @@ public final class ByteBuilder {
     public ByteBuilder writeTagged(int tag, byte[] src, int off, int n) {
         ensure(n + 6);
         buf[len++] = (byte) tag;
-        int v = n;
-        while ((v & ~0x7F) != 0) {
-            buf[len++] = (byte) ((v & 0x7F) | 0x80);
-            v >>>= 7;
-        }
-        buf[len++] = (byte) v;
+        putVarLong(n);
         System.arraycopy(src, off, buf, len, n);
         len += n;
         return this;
