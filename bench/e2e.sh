@@ -104,14 +104,22 @@ thread_cpu() {
 thread_line() {
   thread_cpu "$1" | head -n "${2:-7}" | awk -F'|' '{ printf "%s%s %s s", (NR > 1 ? ", " : ""), $2, $1 }'
 }
-# delivered [PORT]: hakobu_events_delivered_total summed over the sinks of the process whose api
-# listens on PORT (default: $port)
-delivered() {
-  local n
-  n=$(curl -sf "http://127.0.0.1:${1:-$port}/metrics" 2>/dev/null |
-      awk '/^hakobu_events_delivered_total/ { s += $NF; f = 1 } END { if (f) printf "%d\n", s }' || true)
-  echo "${n:-0}"
+# wait_for PORT [wait_delivered.py options]: waits until the process whose api listens on PORT
+# delivered $lines entries (bench/wait_delivered.py: one poller process, not a curl every 0.1 s).
+# Sets w_warm, w_n_warm, w_end (ns since the epoch), w_out (its output: w_disk reads it) and, when
+# it fails (non-zero status), fail.
+wait_for() {
+  local port=$1 t_warm= n_warm= t_end= n= rc=0
+  shift
+  fail=
+  w_out=$(python3 "$root/bench/wait_delivered.py" --port "$port" --lines "$lines" "$@") || rc=$?
+  eval "$w_out"   # t_warm=.. n_warm=.. t_end=.. n=.. [disk_P=..] [fail='..']: our own output
+  if [[ -z $t_end ]]; then fail="bench/wait_delivered.py failed (exit status $rc)"; fi
+  w_warm=$t_warm w_n_warm=$n_warm w_end=$t_end
+  [[ -z $fail ]]
 }
+# w_disk PORT: the peak hakobu_buffer_disk_bytes the last wait_for saw on PORT
+w_disk() { tr ' ' '\n' <<<"$w_out" | sed -n "s/^disk_$1=//p"; }
 # free_ports N: N distinct free TCP ports on 127.0.0.1, one per line
 free_ports() {
   python3 - "$1" <<'PY'
@@ -150,25 +158,18 @@ check() {
 run_file() {
   # baseline: cat of the same file (page cache warm for both)
   cat "$work/in.log" > /dev/null
-  local t0 t1 cat_ns hk_ns steady_ns deadline warm t_warm= n_warm=0 n cpu rss
+  local t0 t1 cat_ns hk_ns steady_ns t_warm n_warm cpu rss
   t0=$(now); cat "$work/in.log" > "$work/cat.out"; sync "$work/cat.out"; t1=$(now)
   cat_ns=$((t1 - t0))
   rm -f "$work/cat.out"
 
   t0=$(now)
   start_hakobu file "$work/in.log"
-  deadline=$(( $(date +%s) + 600 ))
-  warm=$((lines / 10))
-  while :; do
-    # progress from the metrics endpoint (reading the growing output would compete for the CPU)
-    n=$(delivered)
-    if [[ -z $t_warm && $n -ge $warm ]]; then t_warm=$(now); n_warm=$n; fi
-    [[ $n -ge $lines ]] && break
-    if (( $(date +%s) > deadline )); then echo "timed out at $n lines" >&2; exit 1; fi
-    if ! kill -0 $pid 2>/dev/null; then echo "hakobu exited early:" >&2; tail "$work/hakobu-file.log" >&2; exit 1; fi
-    sleep 0.1
-  done
-  t1=$(now)
+  # progress from the metrics endpoint (reading the growing output would compete for the CPU)
+  if ! wait_for "$port" --warm $((lines / 10)) --pids "$pid" --deadline 600; then
+    echo "$fail" >&2; tail "$work/hakobu-file.log" >&2; exit 1
+  fi
+  t_warm=$w_warm n_warm=$w_n_warm t1=$w_end
   cpu=$(cpu_ticks $pid)
   rss=$(peak_rss $pid)
   kill -TERM $pid; wait $pid || true; pid=
@@ -225,15 +226,10 @@ with open(src, "rb") as f, open(dst, "ab", buffering=0) as out:
 open(done, "w").write(str(time.monotonic() - start))
 PY
   writer=$!
-  deadline=$(( $(date +%s) + 600 ))
-  while :; do
-    n=$(delivered)
-    [[ $n -ge $lines ]] && break
-    if (( $(date +%s) > deadline )); then echo "timed out at $n lines" >&2; exit 1; fi
-    if ! kill -0 $pid 2>/dev/null; then echo "hakobu exited early:" >&2; tail "$work/hakobu-tail.log" >&2; exit 1; fi
-    sleep 0.05
-  done
-  t1=$(now)
+  if ! wait_for "$port" --pids "$pid" --deadline 600; then
+    echo "$fail" >&2; tail "$work/hakobu-tail.log" >&2; exit 1
+  fi
+  t1=$w_end
   cpu1=$(cpu_ticks $pid)
   wait $writer; writer=
   t_w=$(cat "$work/writer.done")
@@ -265,10 +261,6 @@ forward_fail() {
   exit 1
 }
 
-# buffer_disk PORT: hakobu_buffer_disk_bytes summed over the sinks of that process (0 without a disk buffer)
-buffer_disk() {
-  curl -sf "http://127.0.0.1:$1/metrics" 2>/dev/null | awk '/^hakobu_buffer_disk_bytes[{ ]/ { s += $NF } END { printf "%d\n", s }' || true
-}
 # the -Xmx a running JVM was started with
 jvm_xmx() { tr '\0' '\n' < "/proc/$1/cmdline" | awk '/^-Xmx/ { x = substr($0, 5) } END { print (x == "" ? "(JVM default)" : x) }'; }
 # WARN and ERROR lines of a hakobu log
@@ -281,10 +273,10 @@ metric() {
 run_forward() {
   # the single-process baseline, in the same run (`all` has just measured it)
   if [[ -z ${base_ns:-} ]]; then run_file; fi
-  local agg_listen agg_api agent_api deadline stall_s=60 warm t0 t1 t_warm= n_warm=0 n last=-1 t_last
+  local agg_listen agg_api agent_api t0 t1 t_warm n_warm
   local agent_cpu agg_cpu agent_rss agg_rss agent_xmx agg_xmx agent_rc=0 agg_rc=0 agent_warn agg_warn p am gm
   local agent_threads agg_threads
-  local polls=0 agent_disk=0 agg_disk=0 d
+  local agent_disk agg_disk
   { read -r agg_listen; read -r agg_api; read -r agent_api; } < <(free_ports 3)
   cat > "$work/fwd-agg.yaml" <<YAML
 node: {name: bench-agg, data_dir: $work/state-fwd-agg}
@@ -321,28 +313,15 @@ YAML
   t0=$(now)
   HAKOBU_JAVA_OPTS=$agent_opts "$root/hakobu" run -c "$work/fwd-agent.yaml" 2>"$work/hakobu-fwd-agent.log" &
   agent=$!
-  # bounded: 120 s plus 1 s per 5000 lines (5M lines: 1120 s), and 60 s without a delivery
-  deadline=$(( $(date +%s) + 120 + lines / 5000 ))
-  warm=$((lines / 10))
-  t_last=$(date +%s)
-  while :; do
-    # progress from the aggregator's metrics endpoint (reading the growing output would compete for the CPU)
-    n=$(delivered "$agg_api")
-    if [[ -z $t_warm && $n -ge $warm ]]; then t_warm=$(now); n_warm=$n; fi
-    [[ $n -ge $lines ]] && break
-    if (( n != last )); then last=$n; t_last=$(date +%s); fi
-    if (( ++polls % 10 == 0 )); then
-      # about once a second: the buffers' size on disk, for their peak (disk use at 5M lines)
-      d=$(buffer_disk "$agent_api"); agent_disk=$(( d > agent_disk ? d : agent_disk ))
-      d=$(buffer_disk "$agg_api"); agg_disk=$(( d > agg_disk ? d : agg_disk ))
-    fi
-    if ! kill -0 $agent 2>/dev/null; then forward_fail "the agent exited early, at $n lines delivered"; fi
-    if ! kill -0 $agg 2>/dev/null; then forward_fail "the aggregator exited early, at $n lines delivered"; fi
-    if (( $(date +%s) > deadline )); then forward_fail "timed out at $n of $lines lines delivered"; fi
-    if (( $(date +%s) - t_last > stall_s )); then forward_fail "stalled: nothing delivered for $stall_s s, at $n of $lines lines"; fi
-    sleep 0.1
-  done
-  t1=$(now)
+  # progress from the aggregator's metrics endpoint (reading the growing output would compete for
+  # the CPU); about once a second also the buffers' size on disk, for their peak (disk use at 5M
+  # lines). Bounded: 120 s plus 1 s per 5000 lines (5M lines: 1120 s), and 60 s without a delivery.
+  if ! wait_for "$agg_api" --warm $((lines / 10)) --pids "$agent,$agg" --deadline $((120 + lines / 5000)) --stall 60 \
+      --disk-ports "$agent_api,$agg_api"; then
+    forward_fail "$fail (agent pid $agent, aggregator pid $agg)"
+  fi
+  t_warm=$w_warm n_warm=$w_n_warm t1=$w_end
+  agent_disk=$(w_disk "$agent_api") agg_disk=$(w_disk "$agg_api")
   for p in $agent $agg; do
     [[ $(cat "/proc/$p/comm") == java ]] || forward_fail "pid $p is $(cat "/proc/$p/comm"), not the JVM: CPU and RSS would be wrong"
   done
