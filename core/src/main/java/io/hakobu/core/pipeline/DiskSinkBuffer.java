@@ -57,6 +57,13 @@ final class DiskSinkBuffer implements SinkBuffer {
      * sink) skip the cache and the decoding altogether.
      */
     private static final long HOT_BYTES = BufferConfig.sixteenthOfHeap(32L << 20);
+    /**
+     * With an interval {@code fsync}, the most (estimated) bytes of batches written and not yet
+     * synced: the writer must hold them until they are durable (a failed fsync writes them again),
+     * so it syncs early when they reach this, as much as staging holds. Without the bound an agent's
+     * 48 MiB heap ran out within a second under load ({@code fsync: 200ms}: 200 ms of entries).
+     */
+    static final long UNSYNCED_BYTES = BufferConfig.STAGING_BYTES;
     private static final int HOT_BATCHES = 256;
     private static final long MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     private static final long MIN_RETRY_MILLIS = 100;
@@ -224,7 +231,7 @@ final class DiskSinkBuffer implements SinkBuffer {
                 if (!flushAndPublish(d, written, unsynced)) {
                     return;
                 }
-                if (intervalNanos == 0 || System.nanoTime() - lastSync >= intervalNanos) {
+                if (intervalNanos == 0 || System.nanoTime() - lastSync >= intervalNanos || bytes(unsynced) >= UNSYNCED_BYTES) {
                     if (!syncWithRetry(d, unsynced)) {
                         return;
                     }
@@ -243,6 +250,14 @@ final class DiskSinkBuffer implements SinkBuffer {
             writerBusy = false;
             LockSupport.unpark(parkedReader);
         }
+    }
+
+    private static long bytes(List<Hot> batches) {
+        long n = 0;
+        for (Hot h : batches) {
+            n += h.batch().bytes();
+        }
+        return n;
     }
 
     /**

@@ -118,6 +118,27 @@ class DiskBufferPipelineTest {
         }
     }
 
+    @Test
+    void anIntervalFsyncSyncsEarlyOnceTheUnsyncedBatchesReachTheirBound() throws Exception {
+        // a minute between fsyncs, and batches whose estimates add up to four times the bound: the
+        // writer holds what it wrote until it is synced, so it must sync long before the minute
+        long batchBytes = 256 * 1024;
+        int count = (int) (4 * DiskSinkBuffer.UNSYNCED_BYTES / batchBytes) + 1;
+        RecordingSink out = new RecordingSink(events);
+        CountingSource src = new CountingSource("src", count, events);
+        src.batchBytes = batchBytes;
+        pipeline(src, out.sink, BufferConfig.disk(1L << 30, WhenFull.BLOCK, Duration.ofMinutes(1)));
+        long unsyncedMost = DiskSinkBuffer.UNSYNCED_BYTES / batchBytes + 1;
+        await(Duration.ofSeconds(20), () -> src.acker.acknowledged() != null && src.acker.acknowledged() >= count - 1 - unsyncedMost,
+                "sources acknowledged up to the last bound's worth, before the interval");
+        await(Duration.ofSeconds(20), () -> out.seen.size() >= count - 1 - unsyncedMost, "synced batches delivered");
+        String m = metrics.renderPrometheus();
+        long fsyncs = m.lines().filter(l -> l.startsWith("hakobu_buffer_fsyncs_total"))
+                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        assertTrue(fsyncs >= 3, "at least one early fsync per bound's worth of batches: " + fsyncs);
+        assertTrue(out.seen.values().stream().allMatch(n -> n == 1), "nothing twice");
+    }
+
     /**
      * Emits {@code count} entries while the sink is down (the buffer alone acknowledges them),
      * stops, then starts again with {@code up} as the sink and waits until it has everything.

@@ -156,6 +156,8 @@ final class PipelineFixtures {
         /** {@link OrderedAcker#acknowledged()} as seen by {@link #close()}. */
         volatile Long acknowledgedAtClose;
         volatile boolean waitForStop = true;
+        /** The size estimate each one-entry batch declares. */
+        volatile long batchBytes = 10;
 
         CountingSource(String id, int count, Queue<String> events) {
             this.id = id;
@@ -167,7 +169,7 @@ final class PipelineFixtures {
         public void run(SourceContext ctx) throws Exception {
             runThread = Thread.currentThread();
             for (long i = 0; i < count && !ctx.isStopping(); i++) {
-                boolean ok = ctx.emit(batch(ctx.id(), i, acker.register(i)));
+                boolean ok = ctx.emit(batch(ctx.id(), ctx.id(), i, 1, batchBytes, acker.register(i)));
                 emitResults.add(ok);
                 if (!ok) {
                     break;
