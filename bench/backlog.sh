@@ -60,15 +60,13 @@ metric() {
     awk -v m="hakobu_$2" '$1 == m || index($1, m "{") == 1 { s += $NF } END { printf "%d\n", s }'
 }
 hwm_mib() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
-# wait_for PORT NAME: until the metric reaches $total; fails when the agent exits or 300 s pass
+# wait_for PORT NAME: until the metric reaches $total (bench/wait_metric.py: one poller process);
+# fails when the agent or the aggregator exits or 300 s pass
 wait_for() {
-  local deadline=$(( $(date +%s) + 300 ))
-  until (( $(metric "$1" "$2") >= total )); do
-    kill -0 "$agent" 2>/dev/null || fail "the agent exited"
-    [[ -z $agg ]] || kill -0 "$agg" 2>/dev/null || fail "the aggregator exited"
-    (( $(date +%s) < deadline )) || fail "$2 did not reach $total within 300 s"
-    sleep 0.5
-  done
+  local out
+  out=$(python3 "$root/bench/wait_metric.py" --port "$1" --metric "hakobu_$2" --lines "$total" \
+      --pids "$agent${agg:+,$agg}" --deadline 300 --interval 0.2) ||
+    fail "$2: $(sed -n "s/.*fail='\(.*\)'.*/\1/p" <<<"$out")"
 }
 
 HAKOBU_ROLE=agent HAKOBU_JAVA_OPTS= "$root/hakobu" run -c "$work/agent.yaml" 2> "$work/agent.log.err" &

@@ -104,17 +104,17 @@ thread_cpu() {
 thread_line() {
   thread_cpu "$1" | head -n "${2:-7}" | awk -F'|' '{ printf "%s%s %s s", (NR > 1 ? ", " : ""), $2, $1 }'
 }
-# wait_for PORT [wait_delivered.py options]: waits until the process whose api listens on PORT
-# delivered $lines entries (bench/wait_delivered.py: one poller process, not a curl every 0.1 s).
+# wait_for PORT [wait_metric.py options]: waits until the process whose api listens on PORT
+# delivered $lines entries (bench/wait_metric.py: one poller process, not a curl every 0.1 s).
 # Sets w_warm, w_n_warm, w_end (ns since the epoch), w_out (its output: w_disk reads it) and, when
 # it fails (non-zero status), fail.
 wait_for() {
   local port=$1 t_warm= n_warm= t_end= n= rc=0
   shift
   fail=
-  w_out=$(python3 "$root/bench/wait_delivered.py" --port "$port" --lines "$lines" "$@") || rc=$?
+  w_out=$(python3 "$root/bench/wait_metric.py" --port "$port" --lines "$lines" "$@") || rc=$?
   eval "$w_out"   # t_warm=.. n_warm=.. t_end=.. n=.. [disk_P=..] [fail='..']: our own output
-  if [[ -z $t_end ]]; then fail="bench/wait_delivered.py failed (exit status $rc)"; fi
+  if [[ -z $t_end ]]; then fail="bench/wait_metric.py failed (exit status $rc)"; fi
   w_warm=$t_warm w_n_warm=$n_warm w_end=$t_end
   [[ -z $fail ]]
 }

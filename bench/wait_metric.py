@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""Waits until a hakobu process has delivered N entries, polling its /metrics, and says when.
+"""Waits until a hakobu process's counter reaches N (by default: it delivered N entries), polling
+its /metrics, and says when.
 
 The bench scripts used to poll with curl, awk and date ten times a second: about a dozen short
 processes a second, which took 8-9% of this 2-core machine's CPU samples (perf) away from the
 processes being measured. This is one process with one kept-alive HTTP connection per port.
 
-Usage: wait_delivered.py --port P --lines N [--warm W] [--pids PID,...] [--deadline S]
-                         [--stall S] [--interval S] [--disk-ports P,...]
+Usage: wait_metric.py --port P --lines N [--metric NAME] [--warm W] [--pids PID,...]
+                      [--deadline S] [--stall S] [--interval S] [--disk-ports P,...]
 
-  --port        the api port whose hakobu_events_delivered_total (summed over sinks) is counted
+  --port        the api port whose metric is counted
+  --metric      the counter, summed over its samples (default hakobu_events_delivered_total: over
+                the sinks)
   --lines       stop when it reaches this
   --warm        also note the time it first reaches this (the start of the "steady" part)
   --pids        fail as soon as one of these processes has exited
@@ -74,6 +77,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--lines", type=int, required=True)
+    ap.add_argument("--metric", default="hakobu_events_delivered_total")
     ap.add_argument("--warm", type=int, default=0)
     ap.add_argument("--pids", default="")
     ap.add_argument("--deadline", type=float, default=600)
@@ -84,13 +88,13 @@ def main():
     pids = [int(p) for p in a.pids.split(",") if p]
     disk = {int(p): Metrics(int(p)) for p in a.disk_ports.split(",") if p}
     peaks = {p: 0 for p in disk}
-    delivered = Metrics(a.port)
+    counted = Metrics(a.port)
     start = time.monotonic()
     last_n, last_move, next_disk = -1, start, start
     t_warm, n_warm, n = None, 0, 0
     fail = None
     while True:
-        got = delivered.sums(b"hakobu_events_delivered_total")
+        got = counted.sums(a.metric.encode())
         now_ns = time.time_ns()
         n = int(got[0]) if got else n
         if t_warm is None and n >= a.warm:
@@ -109,11 +113,11 @@ def main():
                     peaks[p] = max(peaks[p], int(d[0]))
         gone = [p for p in pids if not running(p)]
         if gone:
-            fail = f"process {gone[0]} exited early, at {n} lines delivered"
+            fail = f"process {gone[0]} exited early, at {n} of {a.lines}"
         elif mono - start > a.deadline:
-            fail = f"timed out at {n} of {a.lines} lines delivered"
+            fail = f"timed out at {n} of {a.lines}"
         elif a.stall and mono - last_move > a.stall:
-            fail = f"stalled: nothing delivered for {a.stall:g} s, at {n} of {a.lines} lines"
+            fail = f"stalled: {a.metric} did not move for {a.stall:g} s, at {n} of {a.lines}"
         if fail:
             t_end = now_ns
             break
