@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * there, so a full disk buffer pauses sources exactly like a full memory buffer). The buffer's
  * writer thread ({@code hakobu-buffer-<id>}) takes everything staged, encodes it into records,
  * writes them with one system call, and fsyncs once for the whole group ({@code fsync: always}) or
- * when the interval has passed; only then does it complete the sources' acknowledgements. The more
+ * when the interval has passed (sooner once what it wrote and holds unsynced reaches
+ * {@link #UNSYNCED_BYTES}); only then does it complete the sources' acknowledgements. The more
  * sources wait, the larger the group: fsync cost is shared.
  *
  * <h2>Read path</h2>
@@ -60,8 +61,8 @@ final class DiskSinkBuffer implements SinkBuffer {
     /**
      * With an interval {@code fsync}, the most (estimated) bytes of batches written and not yet
      * synced: the writer must hold them until they are durable (a failed fsync writes them again),
-     * so it syncs early when they reach this, as much as staging holds. Without the bound an agent's
-     * 48 MiB heap ran out within a second under load ({@code fsync: 200ms}: 200 ms of entries).
+     * so it syncs early when they reach this, as much as staging holds. Without the bound an agent
+     * with a 48 MiB heap ran out of it under load ({@code fsync: 200ms}: 200 ms of entries).
      */
     static final long UNSYNCED_BYTES = BufferConfig.STAGING_BYTES;
     private static final int HOT_BATCHES = 256;
