@@ -3,7 +3,7 @@
 # same run. Both need a journald: this script runs a private one in a mount (and network)
 # namespace (tmpfs /run and /var/log/journal, its own journald.conf without rate limits), so the
 # host's journal and /dev/log are never touched. Needs root (unshare), rsyslogd,
-# /lib/systemd/systemd-journald, systemd-cat, curl, python3 and the distribution (./hakobu builds
+# /lib/systemd/systemd-journald, systemd-cat, python3 and the distribution (./hakobu builds
 # it; HAKOBU=/path/to/bin/hakobu uses another).
 #
 # Usage: sudo bench/journald-rsyslog.sh [ENTRIES]    (default 1000000)
@@ -92,19 +92,15 @@ sources:
 sinks:
   out: {type: file, path: "$work/hakobu.ndjson", encoding: ndjson}
 YAML
-delivered() {
-  local n
-  n=$(curl -sf "http://127.0.0.1:$port/metrics" 2>/dev/null | awk '/^hakobu_events_delivered_total/ {print $2}' || true)
-  echo "${n:-0}"
-}
 t0=$(now)
 "$hakobu" run -c "$work/hakobu.yaml" 2>"$work/hakobu.log" &
 hpid=$!
-while (( $(delivered) < total )); do
-  if ! kill -0 "$hpid" 2>/dev/null || (( $(date +%s) > deadline )); then echo "hakobu stopped or timed out" >&2; tail "$work/hakobu.log" >&2; exit 1; fi
-  sleep 0.2
-done
-t1=$(now)
+# one poller process (bench/wait_metric.py), not a curl five times a second competing for the CPU
+if ! waited=$(python3 "$root/bench/wait_metric.py" --port "$port" --lines "$total" --pids "$hpid" \
+    --deadline $(( deadline - $(date +%s) ))); then
+  echo "hakobu: $(sed -n "s/.*fail='\(.*\)'.*/\1/p" <<<"$waited")" >&2; tail "$work/hakobu.log" >&2; exit 1
+fi
+t1=$(sed -n 's/.*t_end=\([0-9]*\).*/\1/p' <<<"$waited")
 hakobu_ticks=$(cpu_ticks "$hpid")
 kill -TERM "$hpid"; wait "$hpid" || true; hpid=
 hakobu_ms=$(( (t1 - t0) / 1000000 ))
