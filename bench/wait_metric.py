@@ -6,12 +6,14 @@ The bench scripts used to poll with curl, awk and date ten times a second: about
 processes a second, which took 8-9% of this 2-core machine's CPU samples (perf) away from the
 processes being measured. This is one process with one kept-alive HTTP connection per port.
 
-Usage: wait_metric.py --port P --lines N [--metric NAME] [--warm W] [--pids PID,...]
-                      [--deadline S] [--stall S] [--interval S] [--disk-ports P,...]
+Usage: wait_metric.py --port P --lines N [--metric NAME] [--match TEXT] [--warm W]
+                      [--pids PID,...] [--deadline S] [--stall S] [--interval S]
+                      [--disk-ports P,...]
 
   --port        the api port whose metric is counted
   --metric      the counter, summed over its samples (default hakobu_events_delivered_total: over
                 the sinks)
+  --match       count only the samples whose line contains TEXT (e.g. 'component_id="archive"')
   --lines       stop when it reaches this
   --warm        also note the time it first reaches this (the start of the "steady" part)
   --pids        fail as soon as one of these processes has exited
@@ -39,8 +41,9 @@ class Metrics:
         self.port = port
         self.conn = None
 
-    def sums(self, *prefixes):
-        """Sums of the samples whose line starts with each prefix (name followed by '{' or ' ')."""
+    def sums(self, *prefixes, match=b""):
+        """Sums of the samples whose line starts with each prefix (name followed by '{' or ' ') and
+        contain match."""
         try:
             if self.conn is None:
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
@@ -58,7 +61,7 @@ class Metrics:
         found = False
         for line in body.split(b"\n"):
             for i, p in enumerate(prefixes):
-                if line.startswith(p) and len(line) > len(p) and line[len(p)] in b"{ ":
+                if line.startswith(p) and len(line) > len(p) and line[len(p)] in b"{ " and match in line:
                     totals[i] += float(line.rsplit(b" ", 1)[1])
                     found = True
         return totals if found else None
@@ -79,6 +82,7 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--lines", type=int, required=True)
     ap.add_argument("--metric", default="hakobu_events_delivered_total")
+    ap.add_argument("--match", default="")
     ap.add_argument("--warm", type=int, default=0)
     ap.add_argument("--pids", default="")
     ap.add_argument("--deadline", type=float, default=600)
@@ -95,7 +99,7 @@ def main():
     t_warm, n_warm, n = None, 0, 0
     fail = None
     while True:
-        got = counted.sums(a.metric.encode())
+        got = counted.sums(a.metric.encode(), match=a.match.encode())
         now_ns = time.time_ns()
         n = int(got[0]) if got else n
         if t_warm is None and n >= a.warm:
