@@ -132,9 +132,7 @@ class DiskBufferPipelineTest {
         await(Duration.ofSeconds(20), () -> src.acker.acknowledged() != null && src.acker.acknowledged() >= count - 1 - unsyncedMost,
                 "sources acknowledged up to the last bound's worth, before the interval");
         await(Duration.ofSeconds(20), () -> out.seen.size() >= count - 1 - unsyncedMost, "synced batches delivered");
-        String m = metrics.renderPrometheus();
-        long fsyncs = m.lines().filter(l -> l.startsWith("hakobu_buffer_fsyncs_total"))
-                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        long fsyncs = metrics.component("out", "test").count("buffer_fsyncs_total");
         assertTrue(fsyncs >= 3, "at least one early fsync per bound's worth of batches: " + fsyncs);
         assertTrue(out.seen.values().stream().allMatch(n -> n == 1), "nothing twice");
     }
