@@ -22,6 +22,8 @@ import org.junit.jupiter.api.Test;
 /** {@link FrameDecoder}, {@link FrameEncoder}, {@link FrameCodec} and {@link BatchPayload} on {@link EmbeddedChannel}s. */
 class FrameCodecTest {
     static final int MAX = 1 << 20;
+    /** One String object in every entry: from the second entry of a record on, a value-table reference. */
+    private static final String HOST = "web-01";
 
     static List<Frame> samples() {
         BatchPayload p = new BatchPayload();
@@ -39,7 +41,7 @@ class FrameCodecTest {
     static BatchPayload.Record record(long seq, String source, int n) {
         List<LogEntry> entries = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            LogEntry e = new LogEntry().add("MESSAGE", "line " + i).add("n", (long) i).add("ok", true)
+            LogEntry e = new LogEntry().add("MESSAGE", "line " + i).add("_HOSTNAME", HOST).add("n", (long) i).add("ok", true)
                     .add("bin", new byte[] {0, 1, 2}).add("nested", Map.of("k", List.of(1L, "x")));
             e.origin("file:1:2:abc", 100L * (i + 1));
             entries.add(e);

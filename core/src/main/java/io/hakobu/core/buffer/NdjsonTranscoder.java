@@ -14,8 +14,9 @@ import java.util.Arrays;
  * <p>This is the file sink's path for records read from its disk buffer: decoding made an entry,
  * a {@code Long} per number and a String per stream per batch, and the JSON writer then looked
  * every field name up by hash; here a record's field names are escaped once, into a table indexed
- * like the record's own name table, strings are copied from the payload, and integers are written
- * without boxing.
+ * like the record's own name table, and so are the strings of its value table (the fields every
+ * entry repeats, see {@link RecordCodec}); other strings are copied from the payload, and integers
+ * are written without boxing.
  *
  * <p>Cold path: an entry that repeats a field name (written merged, see
  * {@link JsonWriter#writeEntry}) is read again as a {@link LogEntry} and written by
@@ -37,6 +38,9 @@ public final class NdjsonTranscoder {
     /** {@code ,"name":} for each index of the current record's name table, for the first {@link #jsonNameCount}. */
     private byte[][] jsonNames = new byte[32][];
     private int jsonNameCount;
+    /** The JSON string ({@code "value"}) for each index of the current record's value table, for the first {@link #jsonValueCount}. */
+    private byte[][] jsonValues = new byte[8][];
+    private int jsonValueCount;
     /** Per name-table index: the {@link #stamp} of the entry that last wrote that name. */
     private int[] seenIn = new int[32];
     private int stamp;
@@ -54,6 +58,7 @@ public final class NdjsonTranscoder {
         int outStart = out.length();
         RecordCodec.Cursor c = RecordCodec.Cursor.over(buf, offset, length);
         jsonNameCount = 0;
+        jsonValueCount = 0;
         try {
             c.longBe();
             int word = RecordCodec.count(c, length);
@@ -84,6 +89,7 @@ public final class NdjsonTranscoder {
     private boolean writeEntry(RecordCodec.Cursor c, EntryFilter filter, ByteBuilder out) throws CorruptRecordException {
         int entryStart = c.pos;
         long tables = codec.tableMark();
+        int values = codec.valueMark();
         String stream = codec.streamRef(c);
         long position = RecordCodec.unzigzag(c.varLong());
         c.varLong(); // size estimate
@@ -109,6 +115,7 @@ public final class NdjsonTranscoder {
                 out.truncate(lineStart);
                 c.pos = entryStart;
                 codec.restoreTables(tables);
+                codec.restoreValues(values);
                 LogEntry e = codec.decodeEntry(c);
                 JsonWriter.writeEntry(e, out);
                 out.write('\n');
@@ -139,8 +146,22 @@ public final class NdjsonTranscoder {
         return jsonNames[k];
     }
 
-    private static void writeValue(RecordCodec.Cursor c, int tag, ByteBuilder out) throws CorruptRecordException {
+    /** The JSON string for value-table index {@code k} of the record at the cursor. */
+    private byte[] jsonValue(RecordCodec.Cursor c, int k) {
+        while (jsonValueCount <= k) { // values enter the table in index order
+            if (jsonValueCount == jsonValues.length) {
+                jsonValues = Arrays.copyOf(jsonValues, jsonValues.length * 2);
+            }
+            scratch.reset();
+            JsonWriter.writeUtf8String(c.buf, codec.valueOffset(jsonValueCount), codec.valueLength(jsonValueCount), scratch);
+            jsonValues[jsonValueCount++] = scratch.toByteArray();
+        }
+        return jsonValues[k];
+    }
+
+    private void writeValue(RecordCodec.Cursor c, int tag, ByteBuilder out) throws CorruptRecordException {
         switch (tag) {
+            case RecordCodec.T_REF -> out.write(jsonValue(c, codec.valueRef(c)));
             case RecordCodec.T_STRING -> {
                 int len = c.length();
                 JsonWriter.writeUtf8String(c.buf, c.pos, len, out);

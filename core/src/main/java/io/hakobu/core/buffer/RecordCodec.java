@@ -28,10 +28,19 @@ import java.util.Map;
  *          | 0x06 len:varint bytes{len}            binary (byte[])
  *          | 0x07 n:varint value{n}                list
  *          | 0x08 n:varint (str value){n}          map (keys in order)
+ *          | 0x09 vref                             string from the record's value table (a field's
+ *                                                  value only, not inside a list or map)
  * ref      = 0x00 (null) | k:varint, k-1 an index into the record's table, or k-1 == table size:
  *            a new table entry follows as str (tables: one for streams, one for field names)
+ * vref     = k:varint, k-1 an index into the record's value table, or k-1 == table size: a new
+ *            table entry follows as str (k = 0 is refused)
  * str      = len:varint utf8{len}
  * </pre>
+ * The value table holds strings that entries repeat: the encoder writes a field's String value
+ * as {@code 0x09} when it is the very object the previous entry had at the same place (the
+ * source attached it to every entry: {@code _HOSTNAME}, {@code _SOURCE}, {@code _FILE}), so it
+ * costs two bytes instead of its length (the first entry writes it in full, the second enters it
+ * into the table). A value from the table decodes as a slice of the payload, like any string.
  * When the top bit of {@code count} is set ({@link #PREFIX_FLAG}; the count is the other 31 bits),
  * a {@code prefix} follows the source, and every non-null stream of the record decodes as
  * {@code prefix + stream}. An aggregator stores what agents sent this way: it gives each record
@@ -54,6 +63,7 @@ public final class RecordCodec {
     static final int T_BYTES = 6;
     static final int T_LIST = 7;
     static final int T_MAP = 8;
+    static final int T_REF = 9;
     private static final int MAX_NESTING = 64;
 
     /** Offset of the entry count in a payload. */
@@ -72,6 +82,20 @@ public final class RecordCodec {
     private int nameCount;
     private String[] streams = new String[4];
     private int streamCount;
+    /**
+     * The value table: encoding counts its entries; decoding keeps where each string lies in the
+     * payload (its entries decode as slices there).
+     */
+    private int valueCount;
+    private int[] valueOffsets = new int[8];
+    private int[] valueLengths = new int[8];
+    /**
+     * Encoding: the previous entry's String values by position, and their value-table index (-1
+     * while not in the table), so that a value the source attaches to every entry is found by one
+     * identity comparison.
+     */
+    private Object[] lastValues = new Object[32];
+    private int[] lastValueRefs = new int[32];
     /** Decoding: the record's stream prefix, or null. */
     private String streamPrefix;
     private final FieldNames interned = new FieldNames();
@@ -84,6 +108,7 @@ public final class RecordCodec {
     public void encode(long seq, String sourceId, List<LogEntry> entries, int from, int to, ByteBuilder out) {
         nameCount = 0;
         streamCount = 0;
+        valueCount = 0;
         writeLongBe(out, seq);
         writeIntBe(out, to - from);
         writeString(out, sourceId);
@@ -145,8 +170,41 @@ public final class RecordCodec {
             if (e.isSlice(i)) {
                 out.writeTagged(T_STRING, backing, e.sliceOffset(i), e.sliceLength(i));
             } else {
-                writeValue(out, e.value(i), 0);
+                Object v = e.value(i);
+                if (v instanceof String s) {
+                    writeFieldString(out, i, s);
+                } else {
+                    writeValue(out, v, 0);
+                }
             }
+        }
+    }
+
+    /**
+     * A field's String value: a reference into the value table when the previous entry had the
+     * very same object at field {@code i} (entered into the table the first time it repeats), else
+     * the string itself.
+     */
+    private void writeFieldString(ByteBuilder out, int i, String s) {
+        if (i >= lastValues.length) {
+            lastValues = Arrays.copyOf(lastValues, Math.max(i + 1, lastValues.length * 2));
+            lastValueRefs = Arrays.copyOf(lastValueRefs, lastValues.length);
+        }
+        if (lastValues[i] != s) {
+            lastValues[i] = s;
+            lastValueRefs[i] = -1;
+            out.write(T_STRING);
+            writeString(out, s);
+            return;
+        }
+        int k = lastValueRefs[i];
+        out.write(T_REF);
+        if (k >= 0) {
+            out.writeVarLong(k + 1);
+        } else {
+            lastValueRefs[i] = valueCount++;
+            out.writeVarLong(valueCount); // one past the table: the string follows
+            writeString(out, s);
         }
     }
 
@@ -454,10 +512,12 @@ public final class RecordCodec {
 
     void resetTables() {
         Arrays.fill(lastNames, null); // its indexes are into this record's table
+        Arrays.fill(lastValues, null); // and so are these
         Arrays.fill(names, 0, nameCount, null);
         Arrays.fill(streams, 0, streamCount, null);
         nameCount = 0;
         streamCount = 0;
+        valueCount = 0;
         streamPrefix = null;
     }
 
@@ -482,6 +542,9 @@ public final class RecordCodec {
                 int len = c.length();
                 e.addSlice(name, c.pos, len);
                 c.pos += len;
+            } else if (tag == T_REF) {
+                int k = valueRef(c);
+                e.addSlice(name, valueOffsets[k], valueLengths[k]);
             } else {
                 e.add(name, readValue(c, tag, 0));
             }
@@ -549,6 +612,39 @@ public final class RecordCodec {
         return nameCount++;
     }
 
+    /**
+     * Reads a value reference ({@link #T_REF} was read): its index in the record's value table (a
+     * new string is added first).
+     */
+    int valueRef(Cursor c) throws CorruptRecordException {
+        long k = c.varLong();
+        if (k >= 1 && k <= valueCount) {
+            return (int) k - 1;
+        }
+        if (k != valueCount + 1) {
+            throw new CorruptRecordException("value reference " + k + " out of range");
+        }
+        int len = c.length();
+        if (valueCount == valueOffsets.length) {
+            valueOffsets = Arrays.copyOf(valueOffsets, valueCount * 2);
+            valueLengths = Arrays.copyOf(valueLengths, valueCount * 2);
+        }
+        valueOffsets[valueCount] = c.pos;
+        valueLengths[valueCount] = len;
+        c.pos += len;
+        return valueCount++;
+    }
+
+    /** Where the string at index {@code k} of the record's value table starts in the payload's array. */
+    int valueOffset(int k) {
+        return valueOffsets[k];
+    }
+
+    /** The length in bytes of the string at index {@code k} of the record's value table. */
+    int valueLength(int k) {
+        return valueLengths[k];
+    }
+
     /** The field name at index {@code k} of the record's table (see {@link #nameIndex}). */
     String name(int k) {
         return names[k];
@@ -565,11 +661,26 @@ public final class RecordCodec {
         streamCount = (int) mark;
     }
 
+    /** The size of the record's value table, to {@link #restoreValues} it before re-reading entries. */
+    int valueMark() {
+        return valueCount;
+    }
+
+    /** Forgets the value-table entries added after {@code mark} (see {@link #valueMark}). */
+    void restoreValues(int mark) {
+        valueCount = mark;
+    }
+
     /** Moves past an entry's {@code n} fields with the checks of decoding; makes nothing for scalars. */
     void skipFields(Cursor c, int n) throws CorruptRecordException {
         for (int i = 0; i < n; i++) {
             nameIndex(c);
-            skipValue(c, c.u8());
+            int tag = c.u8();
+            if (tag == T_REF) {
+                valueRef(c);
+            } else {
+                skipValue(c, tag);
+            }
         }
     }
 

@@ -16,6 +16,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class NdjsonTranscoderTest {
+    private static final String[] SHARED = {"web-01", "ホスト \"quoted\"\\", "/var/log/app.log", "ctl\u0001 \u00ff"};
     private static final String[] NAMES = {"MESSAGE", "host", "status", "ua", "日本", "quo\"te", "ctl\u0001", "_HOSTNAME"};
 
     /** What the file sink wrote before: decode the record, encode each entry. */
@@ -62,6 +63,10 @@ class NdjsonTranscoderTest {
         List<LogEntry> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             LogEntry e = new LogEntry().backing(r.nextInt(4) == 0 ? bad : line);
+            if (r.nextInt(4) != 0) {
+                // what a source attaches to every entry: the same String objects, stored once per record
+                e.add("_HOSTNAME", SHARED[r.nextInt(8) == 0 ? 1 : 0]).add("_FILE", SHARED[2 + r.nextInt(2)]);
+            }
             int fields = r.nextInt(12);
             for (int f = 0; f < fields; f++) {
                 // repeats happen: a name drawn twice
