@@ -58,7 +58,8 @@ public class BufferCodecBenchmark {
             byte[] line = ParseBenchmark.nginxLtsvLine(random, i).getBytes(StandardCharsets.UTF_8);
             LogEntry e = new LogEntry(24).backing(line);
             ltsv.parse(line, 0, line.length, e);
-            e.add("_HOSTNAME", "web-1").add("_SOURCE", "nginx").add("__REALTIME_TIMESTAMP", 1_795_000_000_000_000L + i);
+            e.add("_HOSTNAME", "web-1").add("_SOURCE", "nginx").add("_FILE", "/var/log/nginx/access.log")
+                    .add("__REALTIME_TIMESTAMP", 1_795_000_000_000_000L + i);
             e.origin("file:2049:131075", 1000L * i);
             entries.add(e);
         }
