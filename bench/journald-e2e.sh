@@ -9,6 +9,8 @@
 # /lib/systemd/systemd-journal-remote (package systemd-journal-remote) and python3.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 entries=${1:-1000000}
 hakobu=${HAKOBU:-$root/hakobu}
 work=$(mktemp -d /tmp/hakobu-journald-e2e.XXXXXX)
@@ -59,13 +61,7 @@ YAML
 t0=$(now)
 "$hakobu" run -c "$work/bench.yaml" 2>"$work/hakobu.log" &
 pid=$!
-# one poller process (bench/wait_metric.py), not a curl five times a second competing for the CPU
-if ! waited=$(python3 "$root/bench/wait_metric.py" --port "$port" --lines "$entries" --pids "$pid" --deadline 1800); then
-  echo "$(sed -n "s/.*fail='\(.*\)'.*/\1/p" <<<"$waited"); log:" >&2
-  tail -n 20 "$work/hakobu.log" >&2
-  exit 1
-fi
-t1=$(sed -n 's/.*t_end=\([0-9]*\).*/\1/p' <<<"$waited")
+t1=$(wait_end "$work/hakobu.log" --port "$port" --lines "$entries" --pids "$pid" --deadline 1800) || exit 1
 ticks=$(cpu_ticks "$pid")
 kill -TERM "$pid"
 wait "$pid" || true

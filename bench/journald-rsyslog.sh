@@ -13,6 +13,8 @@
 #   and checks that both outputs hold every line exactly once.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 entries=${1:-1000000}
 hakobu=${HAKOBU:-$root/hakobu}
 if [[ -z ${HAKOBU_BENCH_INNER:-} ]]; then
@@ -95,12 +97,7 @@ YAML
 t0=$(now)
 "$hakobu" run -c "$work/hakobu.yaml" 2>"$work/hakobu.log" &
 hpid=$!
-# one poller process (bench/wait_metric.py), not a curl five times a second competing for the CPU
-if ! waited=$(python3 "$root/bench/wait_metric.py" --port "$port" --lines "$total" --pids "$hpid" \
-    --deadline $(( deadline - $(date +%s) ))); then
-  echo "hakobu: $(sed -n "s/.*fail='\(.*\)'.*/\1/p" <<<"$waited")" >&2; tail "$work/hakobu.log" >&2; exit 1
-fi
-t1=$(sed -n 's/.*t_end=\([0-9]*\).*/\1/p' <<<"$waited")
+t1=$(wait_end "$work/hakobu.log" --port "$port" --lines "$total" --pids "$hpid" --deadline $(( deadline - $(date +%s) ))) || exit 1
 hakobu_ticks=$(cpu_ticks "$hpid")
 kill -TERM "$hpid"; wait "$hpid" || true; hpid=
 hakobu_ms=$(( (t1 - t0) / 1000000 ))

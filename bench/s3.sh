@@ -11,6 +11,8 @@
 # Needs Java 17, curl, python3, zstd, gzip.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 lines=${1:-500000}
 hakobu=${HAKOBU:-$root/hakobu}
 work=$(mktemp -d /tmp/hakobu-s3bench.XXXXXX)
@@ -87,13 +89,9 @@ YAML
   "$hakobu" run -c "$work/$c.yaml" 2>"$work/hakobu-$c.log" &
   pid=$!
   # until the sink uploaded every entry (events_out_total: its events_delivered_total counts what
-  # its spool took): one poller process (bench/wait_metric.py), not a curl ten times a second
-  local waited
-  if ! waited=$(python3 "$root/bench/wait_metric.py" --port "$port" --lines "$lines" --pids "$pid" --deadline 900 \
-      --metric hakobu_events_out_total --match 'component_id="archive"'); then
-    echo "hakobu: $(sed -n "s/.*fail='\(.*\)'.*/\1/p" <<<"$waited")" >&2; tail "$work/hakobu-$c.log" >&2; exit 1
-  fi
-  t1=$(sed -n 's/.*t_end=\([0-9]*\).*/\1/p' <<<"$waited")
+  # its spool took)
+  t1=$(wait_end "$work/hakobu-$c.log" --port "$port" --lines "$lines" --pids "$pid" --deadline 900 \
+      --metric hakobu_events_out_total --match 'component_id="archive"') || exit 1
   raw=$(metric bytes_out_total)
   obj=$(metric object_bytes_uploaded_total)
   kill -TERM $pid; wait $pid || true; pid=

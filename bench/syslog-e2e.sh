@@ -12,6 +12,8 @@
 # it), /usr/sbin/rsyslogd and python3 (the sender).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 n=${1:-1000000}
 work=$(mktemp -d /tmp/hakobu-syslog-e2e.XXXXXX)
 pids=()
@@ -95,11 +97,7 @@ hpid=$!; pids+=("$hpid")
 wait_port "$hport" "$hpid"
 t0=$(now)
 send "$hport"
-# one poller process (bench/wait_metric.py), not a curl twenty times a second competing for the CPU; it polls every 0.1 s
-if ! waited=$(python3 "$root/bench/wait_metric.py" --port "$api" --lines "$n" --pids "$hpid" --deadline 600); then
-  echo "hakobu: $(sed -n "s/.*fail='\(.*\)'.*/\1/p" <<<"$waited")" >&2; tail "$work/hakobu.log" >&2; exit 1
-fi
-t1=$(sed -n 's/.*t_end=\([0-9]*\).*/\1/p' <<<"$waited")
+t1=$(wait_end "$work/hakobu.log" --port "$api" --lines "$n" --pids "$hpid" --deadline 600) || exit 1
 hk_ns=$((t1 - t0))
 kill -TERM "$hpid"; wait "$hpid" || true
 
