@@ -11,6 +11,8 @@
 # Needs the distribution (./hakobu builds it), curl and python3.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 lines=${1:-1000000}
 files=${2:-50}
 per=${3:-1000}
@@ -66,7 +68,7 @@ wait_for() {
   local out
   out=$(python3 "$root/bench/wait_metric.py" --port "$1" --metric "hakobu_$2" --lines "$total" \
       --pids "$agent${agg:+,$agg}" --deadline 300 --interval 0.2) ||
-    fail "$2: $(sed -n "s/.*fail='\(.*\)'.*/\1/p" <<<"$out")"
+    fail "$2: $(wait_reason "$out")"
 }
 
 HAKOBU_ROLE=agent HAKOBU_JAVA_OPTS= "$root/hakobu" run -c "$work/agent.yaml" 2> "$work/agent.log.err" &

@@ -1,5 +1,8 @@
 # Shared by the bench scripts (source it after setting $root).
 
+# wait_reason OUTPUT: why wait_metric.py failed, from its output (the fail='...' it prints)
+wait_reason() { sed -n "s/.*fail='\(.*\)'.*/\1/p" <<<"$1"; }
+
 # wait_end LOG WAIT_METRIC_ARGS...
 # Waits with bench/wait_metric.py (one poller process over a kept-alive connection, not a curl
 # several times a second competing for the CPU it measures) and prints the time the count was
@@ -10,7 +13,7 @@ wait_end() {
   local log=$1 out
   shift
   if ! out=$(python3 "$root/bench/wait_metric.py" "$@"); then
-    echo "hakobu: $(sed -n "s/.*fail='\(.*\)'.*/\1/p" <<<"$out"); the end of $log:" >&2
+    echo "hakobu: $(wait_reason "$out"); the end of $log:" >&2
     tail -n 20 "$log" >&2
     return 1
   fi
