@@ -35,11 +35,20 @@ public final class NdjsonTranscoder {
 
     private final RecordCodec codec = new RecordCodec();
     private final ByteBuilder scratch = new ByteBuilder(64);
-    /** {@code ,"name":} for each index of the current record's name table, for the first {@link #jsonNameCount}. */
+    /**
+     * {@code ,"name":} for each index of the current record's name table, for the first
+     * {@link #jsonNameCount}, padded for {@link ByteBuilder#writeWords}; its length in
+     * {@link #jsonNameLengths}.
+     */
     private byte[][] jsonNames = new byte[32][];
+    private int[] jsonNameLengths = new int[32];
     private int jsonNameCount;
-    /** The JSON string ({@code "value"}) for each index of the current record's value table, for the first {@link #jsonValueCount}. */
+    /**
+     * The JSON string ({@code "value"}) for each index of the current record's value table, for
+     * the first {@link #jsonValueCount}, padded like {@link #jsonNames}.
+     */
     private byte[][] jsonValues = new byte[8][];
+    private int[] jsonValueLengths = new int[8];
     private int jsonValueCount;
     /** Per name-table index: the {@link #stamp} of the entry that last wrote that name. */
     private int[] seenIn = new int[32];
@@ -104,7 +113,9 @@ public final class NdjsonTranscoder {
             stamp = 1;
         }
         int lineStart = out.length();
-        out.write('{');
+        if (n == 0) {
+            out.write('{');
+        }
         for (int i = 0; i < n; i++) {
             int k = codec.nameIndex(c);
             if (k >= seenIn.length) {
@@ -122,8 +133,10 @@ public final class NdjsonTranscoder {
                 return true;
             }
             seenIn[k] = stamp;
-            byte[] name = jsonName(k); // ,"name":
-            out.write(name, i == 0 ? 1 : 0, i == 0 ? name.length - 1 : name.length);
+            out.writeWords(jsonName(k), jsonNameLengths[k]); // ,"name":
+            if (i == 0) {
+                out.array()[lineStart] = '{'; // in place of the first field's comma
+            }
             writeValue(c, c.u8(), out);
         }
         out.write('}');
@@ -136,12 +149,14 @@ public final class NdjsonTranscoder {
         while (jsonNameCount <= k) { // names enter the table in index order
             if (jsonNameCount == jsonNames.length) {
                 jsonNames = Arrays.copyOf(jsonNames, jsonNames.length * 2);
+                jsonNameLengths = Arrays.copyOf(jsonNameLengths, jsonNames.length);
             }
             scratch.reset();
             scratch.write(',');
             JsonWriter.writeString(codec.name(jsonNameCount), scratch);
             scratch.write(':');
-            jsonNames[jsonNameCount++] = scratch.toByteArray();
+            jsonNameLengths[jsonNameCount] = scratch.length();
+            jsonNames[jsonNameCount++] = scratch.padded();
         }
         return jsonNames[k];
     }
@@ -151,17 +166,22 @@ public final class NdjsonTranscoder {
         while (jsonValueCount <= k) { // values enter the table in index order
             if (jsonValueCount == jsonValues.length) {
                 jsonValues = Arrays.copyOf(jsonValues, jsonValues.length * 2);
+                jsonValueLengths = Arrays.copyOf(jsonValueLengths, jsonValues.length);
             }
             scratch.reset();
             JsonWriter.writeUtf8String(c.buf, codec.valueOffset(jsonValueCount), codec.valueLength(jsonValueCount), scratch);
-            jsonValues[jsonValueCount++] = scratch.toByteArray();
+            jsonValueLengths[jsonValueCount] = scratch.length();
+            jsonValues[jsonValueCount++] = scratch.padded();
         }
         return jsonValues[k];
     }
 
     private void writeValue(RecordCodec.Cursor c, int tag, ByteBuilder out) throws CorruptRecordException {
         switch (tag) {
-            case RecordCodec.T_REF -> out.write(jsonValue(c, codec.valueRef(c)));
+            case RecordCodec.T_REF -> {
+                int k = codec.valueRef(c);
+                out.writeWords(jsonValue(c, k), jsonValueLengths[k]);
+            }
             case RecordCodec.T_STRING -> {
                 int len = c.length();
                 JsonWriter.writeUtf8String(c.buf, c.pos, len, out);

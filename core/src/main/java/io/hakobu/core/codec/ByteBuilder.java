@@ -166,6 +166,48 @@ public final class ByteBuilder {
         return len;
     }
 
+    /**
+     * Makes room for {@code n} more bytes and returns the array to write them into, from
+     * {@link #length()} on; {@link #commit} then marks how many were written. For writers that
+     * copy whole 8-byte words and so may write a few bytes past what they keep.
+     */
+    public byte[] reserve(int n) {
+        ensure(n);
+        return buf;
+    }
+
+    /**
+     * Marks the bytes up to {@code length} as written (after {@link #reserve}); bytes written into
+     * the array beyond it are not part of the content.
+     */
+    public void commit(int length) {
+        if (length < len || length > buf.length) {
+            throw new IndexOutOfBoundsException(length + " outside [" + len + ", " + buf.length + "]");
+        }
+        len = length;
+    }
+
+    /**
+     * Appends {@code src[0, n)} by whole 8-byte words, without a call per copy: for the short,
+     * repeated pieces of an encoding (JSON names, shared values). {@code src.length} must be at
+     * least {@code n} rounded up to a multiple of 8 (see {@link #padded}).
+     */
+    public ByteBuilder writeWords(byte[] src, int n) {
+        ensure(n + 8);
+        byte[] b = buf;
+        int p = len;
+        for (int i = 0; i < n; i += 8) {
+            Parsers.LONGS.set(b, p + i, (long) Parsers.LONGS.get(src, i));
+        }
+        len = p + n;
+        return this;
+    }
+
+    /** A copy of {@code [0, length())} padded with zeros to a multiple of 8 bytes, for {@link #writeWords}. */
+    public byte[] padded() {
+        return Arrays.copyOf(buf, (len + 7) & ~7);
+    }
+
     /** The internal array; valid bytes are {@code [0, length())}. */
     public byte[] array() {
         return buf;

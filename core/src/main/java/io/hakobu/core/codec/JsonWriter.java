@@ -52,6 +52,8 @@ public final class JsonWriter {
     private static final byte ESCAPE = 1;
     private static final byte MULTI = 2;
     private static final byte[] CLASS = new byte[256];
+    /** A space in every byte: fills the bytes of a word past a string's end so they count as plain. */
+    private static final long SPACES = 0x2020202020202020L;
 
     static {
         for (int c = 0; c < 0x20; c++) {
@@ -299,28 +301,62 @@ public final class JsonWriter {
     /**
      * Writes {@code bytes[off, off+len)}, taken as UTF-8, as a quoted, escaped JSON string.
      *
-     * <p>Hot path: runs of plain ASCII and of valid multi-byte sequences are copied in one block,
-     * and only {@code "}, {@code \} and control characters interrupt a run. Cold path: from the
+     * <p>Hot path: a string of plain ASCII is checked and copied 8 bytes at a time (its last 1-7
+     * bytes as one masked word), with no call per copy; otherwise runs of plain ASCII and of valid
+     * multi-byte sequences are copied in one block, and only {@code "}, {@code \} and control
+     * characters interrupt a run. Cold path: from the
      * first ill-formed sequence on, the rest is decoded with Java's UTF-8 decoder (which replaces
      * what is ill-formed by U+FFFD) and written as a String, so the output is valid UTF-8 and equal
      * to what the decoded String would give.
      */
     public static void writeUtf8String(byte[] bytes, int off, int len, ByteBuilder out) {
         final int end = off + len;
+        // the common case, plain ASCII throughout: copied by 8-byte words as it is checked, into
+        // room reserved for the whole (plus a word's overrun), with no call per copy
+        byte[] dst = out.reserve(len + 10);
+        int p = out.length();
+        dst[p++] = '"';
         int i = off;
-        // the common case, plain ASCII throughout: one capacity check and one copy
-        while (i + 8 <= end && isPlain8((long) Parsers.LONGS.get(bytes, i))) {
+        while (i + 8 <= end) {
+            long w = (long) Parsers.LONGS.get(bytes, i);
+            if (!isPlain8(w)) {
+                break;
+            }
+            Parsers.LONGS.set(dst, p, w);
             i += 8;
+            p += 8;
         }
-        while (i < end && CLASS[bytes[i] & 0xff] == PLAIN) {
-            i++;
+        int left = end - i;
+        if (left > 0 && left < 8) {
+            // the last 1-7 bytes as one word: the word at i when the array holds 8 bytes from
+            // there (the bytes past the end count as plain), else the word ending at the end
+            if (i + 8 <= bytes.length) {
+                long w = (long) Parsers.LONGS.get(bytes, i);
+                long keep = -1L >>> (64 - 8 * left);
+                if (isPlain8((w & keep) | (SPACES & ~keep))) {
+                    Parsers.LONGS.set(dst, p, w);
+                    p += left;
+                    i = end;
+                }
+            } else if (len >= 8) {
+                long w = (long) Parsers.LONGS.get(bytes, end - 8);
+                if (isPlain8(w)) {
+                    Parsers.LONGS.set(dst, p + left - 8, w); // rewrites 8 - left bytes already there
+                    p += left;
+                    i = end;
+                }
+            }
+        }
+        while (i < end && CLASS[bytes[i] & 0xff] == PLAIN) { // a short string at the array's end, or the plain bytes before the first that is not
+            dst[p++] = bytes[i++];
         }
         if (i == end) {
-            out.writeBetween('"', bytes, off, len);
+            dst[p++] = '"';
+            out.commit(p);
             return;
         }
-        out.write('"');
-        int run = off; // start of the bytes not yet copied
+        out.commit(p); // the quote and the plain prefix
+        int run = i; // start of the bytes not yet copied
         while (i < end) {
             // SWAR: skip 8 plain ASCII bytes at a time (values are mostly plain)
             while (i + 8 <= end && isPlain8((long) Parsers.LONGS.get(bytes, i))) {

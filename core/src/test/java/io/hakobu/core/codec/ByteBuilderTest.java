@@ -1,6 +1,8 @@
 package io.hakobu.core.codec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -35,6 +37,39 @@ class ByteBuilderTest {
         byte[] src = "xxhello worldxx".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         out.write('{').writeBetween('"', src, 2, 11).writeBetween('"', src, 0, 0).write('}');
         assertEquals("{\"hello world\"\"\"}", out.toString());
+    }
+
+    @Test
+    void writeWordsAppendsExactlyTheLengthGiven() {
+        ByteBuilder out = new ByteBuilder(16); // grows as it goes
+        StringBuilder want = new StringBuilder();
+        for (int n = 0; n <= 40; n++) {
+            ByteBuilder piece = new ByteBuilder(16);
+            for (int i = 0; i < n; i++) {
+                piece.write('a' + (n + i) % 26);
+            }
+            byte[] padded = piece.padded();
+            assertEquals((n + 7) / 8 * 8, padded.length, "padded to whole words");
+            out.writeWords(padded, n).write('|');
+            want.append(piece).append('|');
+        }
+        assertEquals(want.toString(), out.toString());
+    }
+
+    @Test
+    void reserveThenCommitKeepsOnlyWhatWasCommitted() {
+        ByteBuilder out = new ByteBuilder(16);
+        out.write('x');
+        byte[] room = out.reserve(40);
+        assertTrue(room.length >= 41);
+        for (int i = 1; i < 41; i++) {
+            room[i] = (byte) 'y'; // more than is kept
+        }
+        out.commit(4);
+        out.write('z');
+        assertEquals("xyyyz", out.toString());
+        assertThrows(IndexOutOfBoundsException.class, () -> out.commit(2), "cannot commit backwards");
+        assertThrows(IndexOutOfBoundsException.class, () -> out.commit(out.array().length + 1), "nor past the array");
     }
 
     @Test

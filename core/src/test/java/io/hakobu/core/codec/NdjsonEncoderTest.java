@@ -169,6 +169,41 @@ class NdjsonEncoderTest {
         }
     }
 
+    /**
+     * The string writer copies by 8-byte words and reads the last 1-7 bytes of a string as one
+     * word, past the string's end when the array goes on (those bytes must not count) or ending at
+     * it when it does not: every length, at every distance from the array's end, with bytes that
+     * need escaping before, inside and after the string, must give what the String gives.
+     */
+    @Test
+    void aSliceAtAnyDistanceFromItsArraysEndGivesTheDecodedString() {
+        byte[] after = {'"', '\\', 0, 0x1f, (byte) 0xc3, (byte) 0xff, '"', '\\', 0, 0x0a, '"'};
+        byte[] odd = {'"', '\\', '\n', 0x01, (byte) 0xc3, (byte) 0xa9};
+        for (int len = 0; len <= 26; len++) {
+            for (int tail = 0; tail <= 10; tail++) {
+                for (int special = -1; special < len; special++) { // -1: plain throughout
+                    for (byte s : special < 0 ? new byte[] {'a'} : odd) {
+                        byte[] backing = new byte[3 + len + tail];
+                        backing[0] = '"';
+                        backing[1] = (byte) 0xe9;
+                        backing[2] = '\\';
+                        for (int i = 0; i < len; i++) {
+                            backing[3 + i] = (byte) ('a' + (i % 26));
+                        }
+                        if (special >= 0) {
+                            backing[3 + special] = s;
+                        }
+                        System.arraycopy(after, 0, backing, 3 + len, tail);
+                        String expected = new String(backing, 3, len, StandardCharsets.UTF_8);
+                        LogEntry slice = new LogEntry().backing(backing).addSlice("v", 3, len);
+                        String label = "len " + len + ", tail " + tail + ", special " + special + ": " + HexFormat.of().formatHex(backing);
+                        assertEquals(encode(new LogEntry().add("v", expected)), encode(slice), label);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void bytesBecomeBase64Objects() throws IOException {
         byte[] bin = {0, 1, 2, (byte) 0xfe, (byte) 0xff};
