@@ -1,6 +1,7 @@
 package io.hakobu.core.telemetry;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -22,29 +23,44 @@ public final class Metrics {
         return new ArrayList<>(components.values());
     }
 
-    /** Prometheus text exposition format 0.0.4. */
+    /** Prometheus text exposition format 0.0.4: families by name, each family's series by labels. */
     public String renderPrometheus() {
-        Map<String, List<String>> byName = new TreeMap<>();
+        Map<String, List<Sample>> families = new TreeMap<>();
         for (ComponentMetrics c : components.values()) {
-            c.forEachCounter((name, labels, counter) -> byName.computeIfAbsent(name + " counter", k -> new ArrayList<>())
-                    .add("hakobu_" + name + "{" + labels + "} " + counter.get()));
-            c.forEachGauge((name, labels, gauge) -> byName.computeIfAbsent(name + " gauge", k -> new ArrayList<>())
-                    .add("hakobu_" + name + "{" + labels + "} " + gauge.getAsLong()));
+            c.forEachCounter((series, counter) -> families.computeIfAbsent(series.family(), k -> new ArrayList<>())
+                    .add(new Sample(series.prefix(), counter.get())));
+            c.forEachGauge((series, gauge) -> families.computeIfAbsent(series.family(), k -> new ArrayList<>())
+                    .add(new Sample(series.prefix(), gauge.getAsLong())));
         }
-        StringBuilder sb = new StringBuilder();
-        for (Map.Entry<String, List<String>> e : byName.entrySet()) {
-            String[] nt = e.getKey().split(" ");
-            sb.append("# TYPE hakobu_").append(nt[0]).append(' ').append(nt[1]).append('\n');
-            e.getValue().stream().sorted().forEach(l -> sb.append(l).append('\n'));
+        StringBuilder sb = new StringBuilder(16 * 1024);
+        for (Map.Entry<String, List<Sample>> e : families.entrySet()) {
+            String family = e.getKey(); // "<name> <type>"
+            sb.append("# TYPE hakobu_").append(family).append('\n');
+            List<Sample> samples = e.getValue();
+            samples.sort(Comparator.comparing(Sample::prefix));
+            for (Sample s : samples) {
+                sb.append(s.prefix()).append(s.value()).append('\n');
+            }
         }
         return sb.toString();
     }
 
+    /**
+     * A series as rendered: {@code family} is {@code "<name> <type>"} (name without the
+     * {@code hakobu_} prefix), {@code prefix} the sample line up to its value,
+     * {@code hakobu_<name>{<labels>} }.
+     */
+    record Series(String family, String prefix) {
+    }
+
+    private record Sample(String prefix, long value) {
+    }
+
     interface CounterVisitor {
-        void visit(String name, String labels, Counter counter);
+        void visit(Series series, Counter counter);
     }
 
     interface GaugeVisitor {
-        void visit(String name, String labels, LongSupplier gauge);
+        void visit(Series series, LongSupplier gauge);
     }
 }
