@@ -13,7 +13,8 @@
 #            aggregator starts first; the clock starts with the agent and stops when the
 #            aggregator's hakobu_events_delivered_total reaches N. Runs the `file` scenario first
 #            in the same run (unless `all` already did) as the single-process baseline, and
-#            reports lines/s and MB/s of input (whole run and steady, after the first 10%), CPU
+#            reports lines/s and MB/s of input (whole run; steady, after the first 10%; warm, the
+#            last half, when the JIT has done most of its work, with its CPU per line), CPU
 #            seconds of each process and their sum, peak RSS (VmHWM) of each, and ratios
 #            forward/single-process.
 #   all      the three.
@@ -109,13 +110,13 @@ thread_line() {
 # Sets w_warm, w_n_warm, w_end (ns since the epoch), w_out (its output: w_disk reads it) and, when
 # it fails (non-zero status), fail.
 wait_for() {
-  local port=$1 t_warm= n_warm= t_end= n= rc=0
+  local port=$1 t_warm= n_warm= t_mark= n_mark= t_end= n= rc=0
   shift
   fail=
   w_out=$(python3 "$root/bench/wait_metric.py" --port "$port" --lines "$lines" "$@") || rc=$?
   eval "$w_out"   # t_warm=.. n_warm=.. t_end=.. n=.. [disk_P=..] [fail='..']: our own output
   if [[ -z $t_end ]]; then fail="bench/wait_metric.py failed (exit status $rc)"; fi
-  w_warm=$t_warm w_n_warm=$n_warm w_end=$t_end
+  w_warm=$t_warm w_n_warm=$n_warm w_mark=$t_mark w_n_mark=$n_mark w_end=$t_end
   [[ -z $fail ]]
 }
 # w_disk PORT: the peak hakobu_buffer_disk_bytes the last wait_for saw on PORT
@@ -274,7 +275,7 @@ run_forward() {
   # the single-process baseline, in the same run (`all` has just measured it)
   if [[ -z ${base_ns:-} ]]; then run_file; fi
   local agg_listen agg_api agent_api t0 t1 t_warm n_warm
-  local agent_cpu agg_cpu agent_rss agg_rss agent_xmx agg_xmx agent_rc=0 agg_rc=0 agent_warn agg_warn p am gm
+  local agent_cpu agg_cpu agent_cpu_mark agg_cpu_mark t_mark n_mark agent_rss agg_rss agent_xmx agg_xmx agent_rc=0 agg_rc=0 agent_warn agg_warn p am gm
   local agent_threads agg_threads
   local agent_disk agg_disk
   { read -r agg_listen; read -r agg_api; read -r agent_api; } < <(free_ports 3)
@@ -316,11 +317,15 @@ YAML
   # progress from the aggregator's metrics endpoint (reading the growing output would compete for
   # the CPU); about once a second also the buffers' size on disk, for their peak (disk use at 5M
   # lines). Bounded: 120 s plus 1 s per 5000 lines (5M lines: 1120 s), and 60 s without a delivery.
-  if ! wait_for "$agg_api" --warm $((lines / 10)) --pids "$agent,$agg" --deadline $((120 + lines / 5000)) --stall 60 \
+  if ! wait_for "$agg_api" --warm $((lines / 10)) --mark $((lines / 2)) --pids "$agent,$agg" --deadline $((120 + lines / 5000)) --stall 60 \
       --disk-ports "$agent_api,$agg_api"; then
     forward_fail "$fail (agent pid $agent, aggregator pid $agg)"
   fi
   t_warm=$w_warm n_warm=$w_n_warm t1=$w_end
+  # the second half ("warm"): the JIT has done most of its work by then (cpu_<pid>: ticks at the mark)
+  t_mark=$w_mark n_mark=$w_n_mark
+  p=cpu_$agent; agent_cpu_mark=${!p:-}
+  p=cpu_$agg; agg_cpu_mark=${!p:-}
   agent_disk=$(w_disk "$agent_api") agg_disk=$(w_disk "$agg_api")
   for p in $agent $agg; do
     [[ $(cat "/proc/$p/comm") == java ]] || forward_fail "pid $p is $(cat "/proc/$p/comm"), not the JVM: CPU and RSS would be wrong"
@@ -336,6 +341,7 @@ YAML
   kill -TERM $agg; wait $agg || agg_rc=$?; agg=
   echo "== forward: agent (file, ltsv -> disk buffer -> hakobu sink) -> loopback -> aggregator (hakobu source -> file sink), $lines lines"
   awk -v n="$lines" -v b="$bytes" -v h="$((t1 - t0))" -v s="$((t1 - ${t_warm:-$t1}))" -v w="$n_warm" \
+      -v m="$((t1 - ${t_mark:-$t1}))" -v nm="${n_mark:-0}" -v acm="${agent_cpu_mark:-0}" -v gcm="${agg_cpu_mark:-0}" \
       -v c="$base_cat_ns" -v bh="$base_ns" -v bs="$base_steady_ns" -v bw="$base_warm" \
       -v ac="$agent_cpu" -v gc="$agg_cpu" -v bc="$base_cpu" -v tck="$tck" \
       -v ar="$agent_rss" -v gr="$agg_rss" -v br="$base_rss" \
@@ -352,6 +358,7 @@ YAML
     printf "agent sink       {type: hakobu%s}, buffer disk; aggregator file sink buffer %s\n", (extra == "" ? "" : ", " extra), buf;
     printf "forward run      %12.0f lines/s  %7.1f MB/s  (%.3f s from the agent'"'"'s start, JVM start included)\n", fl, fb, h / 1e9;
     if (s > 0) printf "forward steady   %12.0f lines/s  %7.1f MB/s  (last %d lines, after the first 10%%)\n", sl, sb, n - w;
+    if (m > 0 && acm > 0 && gcm > 0) printf "forward warm     %12.0f lines/s  %7.1f MB/s  (last %d lines, after half; CPU %.2f s per million lines)\n", (n - nm) / (m / 1e9), b * (n - nm) / n / 1e6 / (m / 1e9), n - nm, (ac - acm + gc - gcm) / tck / (n - nm) * 1e6;
     printf "single process   %12.0f lines/s  %7.1f MB/s  (the file scenario: whole run)\n", bl, bb;
     printf "single steady    %12.0f lines/s  %7.1f MB/s  (after the first 10%%)\n", bsl, bsb;
     printf "ratio            forward/single-process = %.4f (whole run), %.4f (steady); forward/cat = %.4f (whole run)\n", fl / bl, sl / bsl, fl / cl;

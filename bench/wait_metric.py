@@ -6,7 +6,7 @@ The bench scripts used to poll with curl, awk and date ten times a second: about
 processes a second, which took 8-9% of this 2-core machine's CPU samples (perf) away from the
 processes being measured. This is one process with one kept-alive HTTP connection per port.
 
-Usage: wait_metric.py --port P --lines N [--metric NAME] [--match TEXT] [--warm W]
+Usage: wait_metric.py --port P --lines N [--metric NAME] [--match TEXT] [--warm W] [--mark M]
                       [--pids PID,...] [--deadline S] [--stall S] [--interval S]
                       [--disk-ports P,...]
 
@@ -16,6 +16,9 @@ Usage: wait_metric.py --port P --lines N [--metric NAME] [--match TEXT] [--warm 
   --match       count only the samples whose line contains TEXT (e.g. 'component_id="archive"')
   --lines       stop when it reaches this
   --warm        also note the time it first reaches this (the start of the "steady" part)
+  --mark        also note the time it first reaches this, and the CPU time so far (utime+stime,
+                clock ticks) of each of --pids (e.g. half the lines: the "warm" part after it,
+                when the JIT has mostly done its work)
   --pids        fail as soon as one of these processes has exited
   --deadline    fail after this many seconds (default 600)
   --stall       fail when the count has not moved for this many seconds (default: off)
@@ -23,7 +26,8 @@ Usage: wait_metric.py --port P --lines N [--metric NAME] [--match TEXT] [--warm 
                 CPU to render its metrics, 0.3 s over a 2M-line forward run at 0.05)
   --disk-ports  about once a second, hakobu_buffer_disk_bytes summed per port; report the peaks
 
-Prints shell assignments on stdout: t_warm=<ns> n_warm=<n> t_end=<ns> n=<n>, and per disk port
+Prints shell assignments on stdout: t_warm=<ns> n_warm=<n> t_end=<ns> n=<n>, with --mark
+t_mark=<ns> n_mark=<n> and per pid cpu_<pid>=<ticks at the mark>, and per disk port
 disk_<port>=<peak bytes>. Times are wall-clock nanoseconds since the epoch (as `date +%s%N`).
 On failure the same, plus fail='<why>', and the exit status is 1.
 """
@@ -77,6 +81,17 @@ def running(pid):
     return stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] != b"Z"
 
 
+def cpu_ticks(pid):
+    """utime+stime of a process in clock ticks (fields 14 and 15 of /proc/<pid>/stat), 0 if gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return 0
+    fields = stat[stat.rindex(b")") + 2:].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
@@ -84,6 +99,7 @@ def main():
     ap.add_argument("--metric", default="hakobu_events_delivered_total")
     ap.add_argument("--match", default="")
     ap.add_argument("--warm", type=int, default=0)
+    ap.add_argument("--mark", type=int, default=0)
     ap.add_argument("--pids", default="")
     ap.add_argument("--deadline", type=float, default=600)
     ap.add_argument("--stall", type=float, default=0)
@@ -97,6 +113,7 @@ def main():
     start = time.monotonic()
     last_n, last_move, next_disk = -1, start, start
     t_warm, n_warm, n = None, 0, 0
+    t_mark, n_mark, cpu_mark = None, 0, {}
     fail = None
     while True:
         got = counted.sums(a.metric.encode(), match=a.match.encode())
@@ -104,6 +121,9 @@ def main():
         n = int(got[0]) if got else n
         if t_warm is None and n >= a.warm:
             t_warm, n_warm = now_ns, n
+        if a.mark and t_mark is None and n >= a.mark:
+            t_mark, n_mark = now_ns, n
+            cpu_mark = {p: cpu_ticks(p) for p in pids}
         if n >= a.lines:
             t_end = now_ns
             break
@@ -128,6 +148,8 @@ def main():
             break
         time.sleep(a.interval)
     out = [f"t_warm={t_warm or 0}", f"n_warm={n_warm}", f"t_end={t_end}", f"n={n}"]
+    if t_mark is not None:
+        out += [f"t_mark={t_mark}", f"n_mark={n_mark}"] + [f"cpu_{p}={v}" for p, v in cpu_mark.items()]
     out += [f"disk_{p}={v}" for p, v in peaks.items()]
     if fail:
         out.append("fail='" + fail.replace("'", "") + "'")
