@@ -86,6 +86,28 @@ class ByteBuilderTest {
         assertEquals("07 02 00", hex(t).substring(hex(t).length() - 8));
     }
 
+    /** Short pieces go by whole words when the words lie in the source, else by arraycopy: both exact. */
+    @Test
+    void taggedPiecesOfEveryLengthAtEveryPlaceOfTheirArray() {
+        byte[] src = new byte[90];
+        for (int i = 0; i < src.length; i++) {
+            src[i] = (byte) (i * 7 + 1);
+        }
+        ByteBuilder out = new ByteBuilder(16); // grows as it goes
+        java.io.ByteArrayOutputStream want = new java.io.ByteArrayOutputStream();
+        for (int n = 0; n <= 80; n++) {
+            for (int off = 0; off + n <= src.length; off++) {
+                out.writeTagged(0x05, src, off, n).write('|');
+                want.write(0x05);
+                want.write(n); // every n here is a one-byte varint
+                want.write(src, off, n);
+                want.write('|');
+            }
+        }
+        assertEquals(want.size(), out.length());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(want.toByteArray(), out.toByteArray());
+    }
+
     private static String hex(ByteBuilder b) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < b.length(); i++) {
