@@ -57,7 +57,9 @@ import org.slf4j.LoggerFactory;
  *       saved <em>before</em> a byte is written to it;</li>
  *   <li>appends each file's bytes after its committed length and fsyncs it (a file's bytes are
  *       appended whenever 1 MiB of them is encoded, after step 2 for that file, so the encoding
- *       buffer stays small however large the write);</li>
+ *       buffer stays small however large the write; with {@code fsync: true} a thread of the
+ *       sink's own fsyncs the file after such a part while the encoding goes on, see
+ *       {@link SyncBehind}, so that the write's own fsync waits only for the rest);</li>
  *   <li>saves the checkpoint with the new lengths and watermarks (atomically), and only then
  *       returns {@code DELIVERED}.</li>
  * </ol>
@@ -69,7 +71,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Failures</h2>
  * <ul>
- *   <li>An I/O error while appending (disk full, a directory that cannot be created, …): every
+ *   <li>An I/O error while appending or syncing (disk full, a directory that cannot be created,
+ *       a failed fsync, also one of {@link SyncBehind}'s, …): every
  *       file of the write is truncated back to its committed length, the watermarks are rolled
  *       back and the write returns {@code ERRORED}; the runner retries the same batches. A file
  *       that cannot even be truncated is remembered and truncated before it is written again.</li>
@@ -186,6 +189,8 @@ final class FileSink implements Sink {
      */
     private final ArrayDeque<ByteBuilder> bufferPool = new ArrayDeque<>();
 
+    /** With {@code fsync: true}: syncs files while a write goes on appending to them (see {@link SyncBehind}). */
+    private SyncBehind syncBehind;
     private SinkContext ctx;
     private String checkpointName;
     private Counter eventsOut;
@@ -223,6 +228,9 @@ final class FileSink implements Sink {
         JsonNode state = ctx.checkpoints().load(checkpointName);
         if (state != null) {
             recover(state);
+        }
+        if (config.fsync()) {
+            syncBehind = new SyncBehind("hakobu-sink-" + id + "-sync");
         }
         LOG.info("sink={} event=started path=\"{}\" encoding={} fsync={} files={} streams={}", id,
                 config.path(), config.encoding(), config.fsync(), files.size(), watermarks.size());
@@ -273,6 +281,13 @@ final class FileSink implements Sink {
     public void close() {
         for (TrackedFile f : new ArrayList<>(open.values())) {
             closeChannel(f);
+        }
+        if (syncBehind != null) {
+            try {
+                syncBehind.close();
+            } catch (IOException e) {
+                LOG.warn("sink={} event=close_interrupted error=\"{}\"", id, e.toString());
+            }
         }
         if (!durable && ctx != null) {
             try {
@@ -371,7 +386,20 @@ final class FileSink implements Sink {
             return failed(groups, phase, null, e);
         }
 
-        // 3. append the rest and fsync; on any failure cut every file of this write back
+        // 3. append the rest and fsync; on any failure cut every file of this write back. A
+        //    background fsync's error counts as ours: the kernel reports it only once.
+        if (syncBehind != null) {
+            IOException behind;
+            try {
+                syncBehind.quiesce();
+                behind = syncBehind.takeError();
+            } catch (IOException e) {
+                behind = e;
+            }
+            if (behind != null) {
+                return failed(groups, "fsync", null, behind);
+            }
+        }
         for (Group g : groups.values()) {
             try {
                 append(g);
@@ -422,6 +450,14 @@ final class FileSink implements Sink {
             LOG.error("sink={} event=write_failed phase={} path={} error=\"{}\" action=truncate_and_retry",
                     id, phase, path, e.toString());
         }
+        if (syncBehind != null) {
+            try {
+                syncBehind.quiesce(); // no fsync may run while the files are cut back
+            } catch (IOException ignored) {
+                // interrupted: cut back anyway; a sync still running only syncs what is cut
+            }
+            syncBehind.takeError(); // this write fails anyway
+        }
         List<Group> touched = new ArrayList<>();
         for (Group g : groups.values()) {
             if (g.file != null) { // looked at, so possibly appended to (a failed append may have written part)
@@ -460,6 +496,9 @@ final class FileSink implements Sink {
                 }
             }
             append(g);
+            if (syncBehind != null) {
+                syncBehind.request(g.file.channel); // the write's own fsync then waits for less
+            }
         } catch (IOException | RuntimeException e) {
             throw new SpillFailed(g, e);
         }
@@ -650,6 +689,13 @@ final class FileSink implements Sink {
         FileChannel ch = f.channel;
         if (ch == null) {
             return;
+        }
+        if (syncBehind != null) {
+            try {
+                syncBehind.quiesce(); // a background fsync may be running on this channel; its error stays for the write
+            } catch (IOException e) {
+                LOG.warn("sink={} event=close_interrupted path={} error=\"{}\"", id, f.path, e.toString());
+            }
         }
         f.channel = null;
         f.fileKey = null;

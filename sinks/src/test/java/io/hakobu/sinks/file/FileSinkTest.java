@@ -29,6 +29,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -432,6 +434,58 @@ class FileSinkTest {
         for (JsonNode f : cp.get("files")) {
             assertEquals(Files.size(Path.of(f.get("path").asText())), f.get("length").asLong());
         }
+    }
+
+    /**
+     * A large write's parts are fsynced by the sink's sync-behind thread while it goes on
+     * encoding. Such an fsync's error is the write's: Linux reports it once, so the write's own
+     * fsync on the same channel would not see it. The write fails, is cut back, and the retry
+     * writes everything once.
+     */
+    @Test
+    void aFailedBackgroundFsyncFailsTheWriteWhichIsCutBackAndRetriedOnce() throws Exception {
+        AtomicBoolean fail = new AtomicBoolean();
+        AtomicInteger behind = new AtomicInteger();
+        FileSink.ChannelOpener opener = path -> new ForceFailingChannel(FileSink.DEFAULT_OPENER.open(path), fail, behind);
+        FileSink sink = started(sink(out + "/{_HOSTNAME}/{_SOURCE}.log", "ndjson", 256, opener, 100, 100));
+        write(sink, lines("web-01", "s1", 1, 1));
+        long before = Files.size(fileOf("web-01"));
+
+        // 40,000 lines of about 60 bytes per file: parts are appended (and synced behind) while encoding
+        Batch b1 = lines("web-01", "s1", 2, 40_000);
+        Batch b2 = lines("web-02", "s2", 1, 40_000);
+        fail.set(true);
+        assertEquals(DeliveryStatus.ERRORED, write(sink, b1, b2));
+        assertTrue(behind.get() > 0, "parts were synced behind the encoding");
+        assertEquals(before, Files.size(fileOf("web-01")), "cut back to what was committed");
+        assertEquals(0, Files.size(fileOf("web-02")));
+        assertEquals(1, ctx.count("events_out_total"));
+
+        fail.set(false);
+        int failedSyncs = behind.get();
+        assertEquals(DeliveryStatus.DELIVERED, write(sink, b1, b2));
+        assertTrue(behind.get() > failedSyncs, "synced behind again");
+        sink.close();
+        assertEquals(expected("s1", 1, 40_000), messages(fileOf("web-01")));
+        assertEquals(expected("s2", 1, 40_000), messages(fileOf("web-02")));
+        assertEquals(0, ctx.count("events_deduplicated_total"));
+        for (JsonNode f : checkpoint().get("files")) {
+            assertEquals(Files.size(Path.of(f.get("path").asText())), f.get("length").asLong());
+        }
+    }
+
+    /** With {@code fsync: false} nothing is synced, behind or not. */
+    @Test
+    void withoutFsyncNothingIsSyncedBehind() throws Exception {
+        AtomicInteger behind = new AtomicInteger();
+        FileSink.ChannelOpener opener = path -> new ForceFailingChannel(FileSink.DEFAULT_OPENER.open(path),
+                new AtomicBoolean(true), behind);
+        FileSinkConfig config = new FileSinkConfig(PathTemplate.parse(out + "/{_HOSTNAME}/{_SOURCE}.log"), "ndjson", false, 256);
+        FileSink sink = started(new FileSink(SINK_ID, config, new NodeInfo("test-node", data), opener, 100, 100));
+        assertEquals(DeliveryStatus.DELIVERED, write(sink, lines("web-01", "s1", 1, 40_000)));
+        sink.close();
+        assertEquals(0, behind.get());
+        assertEquals(expected("s1", 1, 40_000), messages(fileOf("web-01")));
     }
 
     @Test
