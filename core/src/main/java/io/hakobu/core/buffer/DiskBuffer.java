@@ -377,6 +377,43 @@ public final class DiskBuffer implements Closeable {
         return new Appended(first, nextSeq - 1, payloadBytes);
     }
 
+    /** A source thread's encoder for {@link #encodeAhead}. */
+    private static final ThreadLocal<RecordCodec> AHEAD = ThreadLocal.withInitial(RecordCodec::new);
+
+    /**
+     * Encodes {@code entries} into record payloads on the caller's thread, cut as
+     * {@link #append(String, List)} cuts them, for {@link #append(String, List, Supplier)} to store
+     * by copying: a source thread (which waits for the buffer's writer much of the time on a busy
+     * agent) does the encoding, and the writer, which also waits for its fsyncs, only copies,
+     * reheads and checksums. The payloads share one array sized for them; their sequence numbers
+     * are 0 until stored. Any thread.
+     */
+    public static List<RecordCodec.Region> encodeAhead(String sourceId, List<LogEntry> entries, long bytesEstimate) {
+        RecordCodec codec = AHEAD.get();
+        ByteBuilder out = new ByteBuilder((int) Math.min(Integer.MAX_VALUE - 64, bytesEstimate + bytesEstimate / 8 + 256));
+        int n = entries.size();
+        List<int[]> bounds = new ArrayList<>(1);
+        int from = 0;
+        while (from < n) {
+            int to = from;
+            long estimate = 0;
+            while (to < n && (to == from || estimate + entries.get(to).sizeEstimate() <= TARGET_RECORD_BYTES)) {
+                estimate += entries.get(to).sizeEstimate();
+                to++;
+            }
+            int start = out.length();
+            codec.encode(0, sourceId, entries, from, to, out);
+            bounds.add(new int[] {start, out.length() - start});
+            from = to;
+        }
+        byte[] buf = out.array();
+        List<RecordCodec.Region> regions = new ArrayList<>(bounds.size());
+        for (int[] b : bounds) {
+            regions.add(new RecordCodec.Region(buf, b[0], b[1], null));
+        }
+        return regions;
+    }
+
     /**
      * Like {@link #append(String, List)}, for entries that arrived as the record payloads
      * {@code regions} (their concatenation): each becomes one record with a new header and its

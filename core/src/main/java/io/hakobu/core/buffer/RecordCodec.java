@@ -357,8 +357,8 @@ public final class RecordCodec {
     /**
      * Appends the payload at {@code buf[off, off+len)} with a new header: sequence number
      * {@code seq}, source {@code sourceId}, and its streams prefixed with {@code prefix} (in front
-     * of any prefix it already had). The entries are copied as they are, so the result decodes to
-     * the same entries as the original, their non-null streams prefixed.
+     * of any prefix it already had; null adds none). The entries are copied as they are, so the
+     * result decodes to the same entries as the original, their non-null streams prefixed.
      *
      * @throws CorruptRecordException if the original header is not well-formed (nothing is appended)
      */
@@ -376,24 +376,26 @@ public final class RecordCodec {
         } catch (IndexOutOfBoundsException e) {
             throw new CorruptRecordException("record ends inside its header");
         }
+        String p = prefix == null ? old : old == null ? prefix : prefix.concat(old);
         writeLongBe(out, seq);
-        writeIntBe(out, count | PREFIX_FLAG);
+        writeIntBe(out, p == null ? count : count | PREFIX_FLAG);
         writeString(out, sourceId);
-        writeString(out, old == null ? prefix : prefix.concat(old));
+        if (p != null) {
+            writeString(out, p);
+        }
         out.write(buf, c.pos, off + len - c.pos);
     }
 
     /**
-     * A record payload at {@code buf[offset, offset+length)} (received from a peer, say) that is to
-     * be stored again with a new header and its streams prefixed with {@code streamPrefix} (see
-     * {@link #writeReheaded}).
+     * A record payload at {@code buf[offset, offset+length)} (received from a peer, or encoded
+     * ahead by a source thread) that is to be stored again with a new header and its streams
+     * prefixed with {@code streamPrefix}, null for none (see {@link #writeReheaded}).
      */
     public record Region(byte[] buf, int offset, int length, String streamPrefix) {
         public Region {
             if (offset < 0 || length < 0 || offset + length > buf.length) {
                 throw new IllegalArgumentException("region " + offset + "+" + length + " outside an array of " + buf.length);
             }
-            java.util.Objects.requireNonNull(streamPrefix, "streamPrefix");
         }
 
         /** Its entry count. */

@@ -26,6 +26,8 @@ public final class Batch {
     private volatile List<LogEntry> decoded;
     /** The record payloads the entries arrived as (see {@link #received}), or null. */
     private final List<RecordCodec.Region> regions;
+    /** The entries encoded ahead by a source thread (see {@link #encodedAhead}), until stored. */
+    private volatile List<RecordCodec.Region> ahead;
 
     public Batch(String sourceId, List<LogEntry> entries, long bytes, BatchAck ack) {
         this(sourceId, entries, bytes, ack, -1, -1);
@@ -168,6 +170,30 @@ public final class Batch {
     /** For a {@link #received} batch, the record payloads its entries arrived as; null otherwise. */
     public List<RecordCodec.Region> regions() {
         return regions;
+    }
+
+    /**
+     * The entries as record payloads encoded ahead on a source's thread (see
+     * {@link io.hakobu.core.buffer.DiskBuffer#encodeAhead}), for a disk buffer's writer to copy;
+     * null when not encoded (or already stored, see {@link #dropEncodedAhead}).
+     */
+    public List<RecordCodec.Region> encodedAhead() {
+        return ahead;
+    }
+
+    /**
+     * Encodes the entries ahead, once: a batch offered to several disk buffers is encoded by the
+     * first. Nothing for a {@link #received} or {@link #encoded} batch. Caller's thread.
+     */
+    public void encodeAhead() {
+        if (entries != null && ahead == null && !entries.isEmpty()) {
+            ahead = io.hakobu.core.buffer.DiskBuffer.encodeAhead(sourceId, entries, bytes);
+        }
+    }
+
+    /** Forgets the payloads encoded ahead, once stored (a batch kept in a memory cache keeps only its entries). */
+    public void dropEncodedAhead() {
+        ahead = null;
     }
 
     public long bytes() {

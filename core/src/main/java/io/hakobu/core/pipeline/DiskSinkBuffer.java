@@ -1,6 +1,7 @@
 package io.hakobu.core.pipeline;
 
 import io.hakobu.core.buffer.DiskBuffer;
+import io.hakobu.core.buffer.RecordCodec;
 import io.hakobu.core.event.LogEntry;
 import io.hakobu.core.telemetry.ComponentMetrics;
 import io.hakobu.core.telemetry.Counter;
@@ -23,9 +24,11 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Write path (group commit)</h2>
  * Sources offer batches to a small staging {@link BoundedBatchQueue} (the when-full policy applies
- * there, so a full disk buffer pauses sources exactly like a full memory buffer). The buffer's
- * writer thread ({@code hakobu-buffer-<id>}) takes everything staged, encodes it into records,
- * writes them with one system call, and fsyncs once for the whole group ({@code fsync: always}) or
+ * there, so a full disk buffer pauses sources exactly like a full memory buffer), encoded into
+ * record payloads on their own threads as they offer them ({@link Batch#encodeAhead}). The
+ * buffer's writer thread ({@code hakobu-buffer-<id>}) takes everything staged, copies the records
+ * under their headers (or encodes batches that were not encoded ahead), writes them with one
+ * system call, and fsyncs once for the whole group ({@code fsync: always}) or
  * when the interval has passed (sooner once what it wrote and holds unsynced reaches
  * {@link #UNSYNCED_BYTES}); only then does it complete the sources' acknowledgements. The more
  * sources wait, the larger the group: fsync cost is shared.
@@ -163,13 +166,19 @@ final class DiskSinkBuffer implements SinkBuffer {
 
     // ---- producers ---------------------------------------------------------------------------
 
+    /**
+     * Stages a batch; its entries are encoded into records here, on the source's thread (see
+     * {@link DiskBuffer#encodeAhead}), so that the writer only copies them.
+     */
     @Override
     public boolean offer(Batch batch) {
+        batch.encodeAhead();
         return staging.offer(batch);
     }
 
     @Override
     public boolean offer(Batch batch, long timeout, TimeUnit unit, BooleanSupplier giveUp) throws InterruptedException {
+        batch.encodeAhead();
         return staging.offer(batch, timeout, unit, giveUp);
     }
 
@@ -326,8 +335,11 @@ final class DiskSinkBuffer implements SinkBuffer {
         int attempt = 0;
         for (;;) {
             try {
+                List<RecordCodec.Region> ahead = b.encodedAhead();
                 DiskBuffer.Appended at = b.regions() != null ? d.append(b.sourceId(), b.regions(), b::entries)
+                        : ahead != null ? d.append(b.sourceId(), ahead, b::entries)
                         : d.append(b.sourceId(), b.entries());
+                b.dropEncodedAhead(); // stored: the copy is not needed any more
                 recovered(attempt);
                 return at;
             } catch (DiskBuffer.OversizeException e) {

@@ -152,6 +152,52 @@ class DiskBufferTest {
         assertEquals(0, none.length());
     }
 
+    /**
+     * Entries encoded ahead on a source's thread and stored by copying are the very records the
+     * writer would have encoded: payload for payload, byte for byte, also when a batch is cut
+     * into several records, and with the value table's shared strings.
+     */
+    @Test
+    void entriesEncodedAheadAreStoredAsTheWriterWouldHaveEncodedThem() throws Exception {
+        List<LogEntry> batch = entries(0, 300);
+        String host = "web-01"; // the same String object in every entry: the value table
+        StringBuilder big = new StringBuilder();
+        for (int i = 0; i < 40_000; i++) {
+            big.append((char) ('a' + i % 26));
+        }
+        for (LogEntry e : batch) {
+            e.add("_HOSTNAME", host).add("BIG", big.toString()).sizeEstimate(40_100); // 300 of them are several records
+        }
+        long estimate = 0;
+        for (LogEntry e : batch) {
+            estimate += e.sizeEstimate();
+        }
+        List<RecordCodec.Region> ahead = DiskBuffer.encodeAhead("in", batch, estimate);
+        assertTrue(ahead.size() > 1, "cut like append cuts: " + ahead.size());
+        List<byte[]> written = new ArrayList<>();
+        List<byte[]> copied = new ArrayList<>();
+        try (DiskBuffer a = DiskBuffer.open(dir.resolve("a"), SMALL); DiskBuffer b = DiskBuffer.open(dir.resolve("b"), SMALL)) {
+            a.append("in", batch);
+            b.append("in", ahead, () -> {
+                throw new AssertionError("copied, not encoded again");
+            });
+            for (DiskBuffer d : List.of(a, b)) {
+                d.flush();
+                d.sync();
+                DiskBuffer.ReadRecord r;
+                while ((r = d.read(true)) != null) {
+                    (d == a ? written : copied).add(r.encoded());
+                    d.ack(r.seq(), r.count(), r.payloadBytes());
+                }
+            }
+        }
+        assertEquals(ahead.size(), written.size());
+        assertEquals(written.size(), copied.size());
+        for (int i = 0; i < written.size(); i++) {
+            assertArrayEquals(written.get(i), copied.get(i), "record " + i);
+        }
+    }
+
     @Test
     void receivedRecordsAreStoredAsTheyAreAndReadBackPrefixed() throws Exception {
         RecordCodec codec = new RecordCodec();
