@@ -385,12 +385,12 @@ public final class DiskBuffer implements Closeable {
      * {@link #append(String, List)} cuts them, for {@link #append(String, List, Supplier)} to store
      * by copying: a source thread (which waits for the buffer's writer much of the time on a busy
      * agent) does the encoding, and the writer, which also waits for its fsyncs, only copies,
-     * reheads and checksums. The payloads share one array sized for them; their sequence numbers
-     * are 0 until stored. Any thread.
+     * reheads and checksums. The payloads share {@code out}'s array (emptied first; it must not be
+     * reused while they are); their sequence numbers are 0 until stored. Any thread.
      */
-    public static List<RecordCodec.Region> encodeAhead(String sourceId, List<LogEntry> entries, long bytesEstimate) {
+    public static List<RecordCodec.Region> encodeAhead(String sourceId, List<LogEntry> entries, ByteBuilder out) {
         RecordCodec codec = AHEAD.get();
-        ByteBuilder out = new ByteBuilder((int) Math.min(Integer.MAX_VALUE - 64, bytesEstimate + bytesEstimate / 8 + 256));
+        out.reset();
         int n = entries.size();
         List<int[]> bounds = new ArrayList<>(1);
         int from = 0;

@@ -2,10 +2,13 @@ package io.hakobu.core.pipeline;
 
 import io.hakobu.core.buffer.CorruptRecordException;
 import io.hakobu.core.buffer.RecordCodec;
+import io.hakobu.core.codec.ByteBuilder;
 import io.hakobu.core.event.LogEntry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Entries that travel together from one source, with their accounting and their acknowledgement.
@@ -26,8 +29,12 @@ public final class Batch {
     private volatile List<LogEntry> decoded;
     /** The record payloads the entries arrived as (see {@link #received}), or null. */
     private final List<RecordCodec.Region> regions;
-    /** The entries encoded ahead by a source thread (see {@link #encodedAhead}), until stored. */
-    private volatile List<RecordCodec.Region> ahead;
+    /** The entries encoded ahead by a source thread (see {@link #encodeAhead}), until stored. Guarded by this. */
+    private List<RecordCodec.Region> ahead;
+    /** The buffer {@link #ahead} lies in, where it goes back to, and how many disk buffers still need it. Guarded by this. */
+    private ByteBuilder aheadBytes;
+    private Consumer<ByteBuilder> aheadReturn;
+    private int aheadUsers;
 
     public Batch(String sourceId, List<LogEntry> entries, long bytes, BatchAck ack) {
         this(sourceId, entries, bytes, ack, -1, -1);
@@ -173,27 +180,43 @@ public final class Batch {
     }
 
     /**
-     * The entries as record payloads encoded ahead on a source's thread (see
-     * {@link io.hakobu.core.buffer.DiskBuffer#encodeAhead}), for a disk buffer's writer to copy;
-     * null when not encoded (or already stored, see {@link #dropEncodedAhead}).
+     * Encodes the entries into record payloads ahead, on the caller's (a source's) thread, into a
+     * buffer from {@code take} that goes back to {@code give} once every disk buffer that asked
+     * has stored them ({@link #releaseEncodedAhead}); a batch offered to several disk buffers is
+     * encoded once. Nothing for a {@link #received} or {@link #encoded} batch. Each call must be
+     * matched by one {@link #releaseEncodedAhead} (or none, if the batch is never stored: its
+     * buffer is then simply not reused).
      */
-    public List<RecordCodec.Region> encodedAhead() {
-        return ahead;
+    public synchronized void encodeAhead(Supplier<ByteBuilder> take, Consumer<ByteBuilder> give) {
+        if (entries == null || entries.isEmpty()) {
+            return;
+        }
+        if (ahead == null) {
+            ByteBuilder out = take.get();
+            ahead = io.hakobu.core.buffer.DiskBuffer.encodeAhead(sourceId, entries, out);
+            aheadBytes = out;
+            aheadReturn = give;
+        }
+        aheadUsers++;
     }
 
     /**
-     * Encodes the entries ahead, once: a batch offered to several disk buffers is encoded by the
-     * first. Nothing for a {@link #received} or {@link #encoded} batch. Caller's thread.
+     * The record payloads {@link #encodeAhead} made, valid until the caller's
+     * {@link #releaseEncodedAhead}; null when the batch was not encoded ahead.
      */
-    public void encodeAhead() {
-        if (entries != null && ahead == null && !entries.isEmpty()) {
-            ahead = io.hakobu.core.buffer.DiskBuffer.encodeAhead(sourceId, entries, bytes);
-        }
+    public synchronized List<RecordCodec.Region> encodedAhead() {
+        return ahead;
     }
 
-    /** Forgets the payloads encoded ahead, once stored (a batch kept in a memory cache keeps only its entries). */
-    public void dropEncodedAhead() {
-        ahead = null;
+    /** One disk buffer stored the payloads encoded ahead; after the last, their buffer is given back. */
+    public synchronized void releaseEncodedAhead() {
+        if (ahead != null && --aheadUsers == 0) {
+            ahead = null;
+            ByteBuilder b = aheadBytes;
+            aheadBytes = null;
+            aheadReturn.accept(b);
+            aheadReturn = null;
+        }
     }
 
     public long bytes() {

@@ -2,6 +2,7 @@ package io.hakobu.core.pipeline;
 
 import io.hakobu.core.buffer.DiskBuffer;
 import io.hakobu.core.buffer.RecordCodec;
+import io.hakobu.core.codec.ByteBuilder;
 import io.hakobu.core.event.LogEntry;
 import io.hakobu.core.telemetry.ComponentMetrics;
 import io.hakobu.core.telemetry.Counter;
@@ -11,11 +12,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,6 +73,8 @@ final class DiskSinkBuffer implements SinkBuffer {
      */
     static final long UNSYNCED_BYTES = BufferConfig.STAGING_BYTES;
     private static final int HOT_BATCHES = 256;
+    /** The largest buffer kept for encoding ahead (a batch's records are usually a few hundred KB). */
+    private static final int MAX_POOLED_AHEAD = 1 << 20;
     private static final long MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     private static final long MIN_RETRY_MILLIS = 100;
     private static final long MAX_RETRY_MILLIS = 5000;
@@ -97,6 +103,15 @@ final class DiskSinkBuffer implements SinkBuffer {
     private final Counter fullPauses;
     /** {@code event=buffer_full} at warn level at most once a minute. */
     private final LogLimiter fullWarnings = new LogLimiter(1, TimeUnit.MINUTES);
+    /**
+     * Buffers that batches were encoded ahead into, for the next ones (a fresh array of about
+     * 300 KB per batch tripled the agent's collector time): at most {@link BufferConfig#STAGING_BYTES}
+     * in all (about what staging holds), none larger than {@link #MAX_POOLED_AHEAD}.
+     */
+    private final ArrayBlockingQueue<ByteBuilder> aheadPool = new ArrayBlockingQueue<>(32);
+    private final AtomicLong aheadPooled = new AtomicLong();
+    private final Supplier<ByteBuilder> takeAhead = this::takeAheadBuffer;
+    private final Consumer<ByteBuilder> giveAhead = this::giveAheadBuffer;
 
     private volatile Thread parkedReader;
     private volatile boolean writerBusy;
@@ -172,14 +187,32 @@ final class DiskSinkBuffer implements SinkBuffer {
      */
     @Override
     public boolean offer(Batch batch) {
-        batch.encodeAhead();
+        batch.encodeAhead(takeAhead, giveAhead);
         return staging.offer(batch);
     }
 
     @Override
     public boolean offer(Batch batch, long timeout, TimeUnit unit, BooleanSupplier giveUp) throws InterruptedException {
-        batch.encodeAhead();
+        batch.encodeAhead(takeAhead, giveAhead);
         return staging.offer(batch, timeout, unit, giveUp);
+    }
+
+    /** A buffer to encode a batch ahead into: a pooled one if there is one. Any thread. */
+    private ByteBuilder takeAheadBuffer() {
+        ByteBuilder b = aheadPool.poll();
+        if (b == null) {
+            return new ByteBuilder(64 * 1024);
+        }
+        aheadPooled.addAndGet(-b.array().length);
+        return b;
+    }
+
+    /** Keeps a buffer a batch was encoded ahead into, within the pool's bounds (else the collector takes it). Writer thread. */
+    private void giveAheadBuffer(ByteBuilder b) {
+        int capacity = b.array().length;
+        if (capacity <= MAX_POOLED_AHEAD && aheadPooled.get() + capacity <= BufferConfig.STAGING_BYTES && aheadPool.offer(b)) {
+            aheadPooled.addAndGet(capacity);
+        }
     }
 
     @Override
@@ -229,7 +262,7 @@ final class DiskSinkBuffer implements SinkBuffer {
                         }
                         return; // the shutdown deadline passed while waiting: leave the rest unacknowledged
                     }
-                    DiskBuffer.Appended at = appendWithRetry(d, b);
+                    DiskBuffer.Appended at = appendWithRetry(d, b, true);
                     if (at == null) {
                         return;
                     }
@@ -331,18 +364,25 @@ final class DiskSinkBuffer implements SinkBuffer {
     }
 
     /** Appends {@code b}; null when the shutdown deadline passed first, {@link #REFUSED} for an oversize batch. */
-    private DiskBuffer.Appended appendWithRetry(DiskBuffer d, Batch b) throws InterruptedException {
+    private DiskBuffer.Appended appendWithRetry(DiskBuffer d, Batch b, boolean staged) throws InterruptedException {
         int attempt = 0;
+        // a staged batch was encoded ahead for this buffer (see offer); an append again after a
+        // failed fsync encodes it here, as this buffer has given its share of that copy back
+        List<RecordCodec.Region> ahead = staged ? b.encodedAhead() : null;
         for (;;) {
             try {
-                List<RecordCodec.Region> ahead = b.encodedAhead();
                 DiskBuffer.Appended at = b.regions() != null ? d.append(b.sourceId(), b.regions(), b::entries)
                         : ahead != null ? d.append(b.sourceId(), ahead, b::entries)
                         : d.append(b.sourceId(), b.entries());
-                b.dropEncodedAhead(); // stored: the copy is not needed any more
+                if (ahead != null) {
+                    b.releaseEncodedAhead(); // copied into the buffer's write buffer
+                }
                 recovered(attempt);
                 return at;
             } catch (DiskBuffer.OversizeException e) {
+                if (ahead != null) {
+                    b.releaseEncodedAhead();
+                }
                 // retrying cannot help, and waiting would wedge the pipeline: refuse it, counted
                 tooLarge.add(b.size());
                 log.error("sink={} event=buffer_entry_too_large source={} events={} error=\"{}\" action=reject",
@@ -431,7 +471,7 @@ final class DiskSinkBuffer implements SinkBuffer {
                 }
                 List<Hot> again = new ArrayList<>(unsynced.size());
                 for (Hot h : unsynced) {
-                    DiskBuffer.Appended at = appendWithRetry(d, h.batch());
+                    DiskBuffer.Appended at = appendWithRetry(d, h.batch(), false);
                     if (at == null) {
                         return false;
                     }

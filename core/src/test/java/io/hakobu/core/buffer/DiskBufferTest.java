@@ -168,11 +168,9 @@ class DiskBufferTest {
         for (LogEntry e : batch) {
             e.add("_HOSTNAME", host).add("BIG", big.toString()).sizeEstimate(40_100); // 300 of them are several records
         }
-        long estimate = 0;
-        for (LogEntry e : batch) {
-            estimate += e.sizeEstimate();
-        }
-        List<RecordCodec.Region> ahead = DiskBuffer.encodeAhead("in", batch, estimate);
+        ByteBuilder reused = new ByteBuilder(16);
+        DiskBuffer.encodeAhead("other", entries(0, 3), reused); // a buffer used before is emptied first
+        List<RecordCodec.Region> ahead = DiskBuffer.encodeAhead("in", batch, reused);
         assertTrue(ahead.size() > 1, "cut like append cuts: " + ahead.size());
         List<byte[]> written = new ArrayList<>();
         List<byte[]> copied = new ArrayList<>();
