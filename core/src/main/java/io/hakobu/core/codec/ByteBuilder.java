@@ -208,18 +208,13 @@ public final class ByteBuilder {
     }
 
     /**
-     * Appends {@code src[0, n)} by whole 8-byte words, without a call per copy: for the short,
-     * repeated pieces of an encoding (JSON names, shared values). {@code src.length} must be at
-     * least {@code n} rounded up to a multiple of 8 (see {@link #padded}).
+     * Appends {@code src[0, n)}, a short piece by whole 8-byte words without a call per copy (see
+     * {@link #copy}): for the repeated pieces of an encoding (JSON names, shared values).
+     * {@code src.length} should be {@code n} rounded up to a multiple of 8 (see {@link #padded}).
      */
     public ByteBuilder writeWords(byte[] src, int n) {
         ensure(n + 8);
-        byte[] b = buf;
-        int p = len;
-        for (int i = 0; i < n; i += 8) {
-            Parsers.LONGS.set(b, p + i, (long) Parsers.LONGS.get(src, i));
-        }
-        len = p + n;
+        copy(src, 0, n);
         return this;
     }
 
