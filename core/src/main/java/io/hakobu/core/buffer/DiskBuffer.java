@@ -353,12 +353,7 @@ public final class DiskBuffer implements Closeable {
         int from = 0;
         int n = entries.size();
         do {
-            int to = from;
-            long estimate = 0;
-            while (to < n && (to == from || estimate + entries.get(to).sizeEstimate() <= TARGET_RECORD_BYTES)) {
-                estimate += entries.get(to).sizeEstimate();
-                to++;
-            }
+            int to = recordEnd(entries, from);
             int start = beginRecord();
             long seq = nextSeq;
             writeCodec.encode(seq, sourceId, entries, from, to, pending);
@@ -375,6 +370,21 @@ public final class DiskBuffer implements Closeable {
             from = to;
         } while (from < n);
         return new Appended(first, nextSeq - 1, payloadBytes);
+    }
+
+    /**
+     * Where the record starting at {@code entries[from]} ends: it takes entries while their size
+     * estimates add up to {@link #TARGET_RECORD_BYTES}, and at least one.
+     */
+    private static int recordEnd(List<LogEntry> entries, int from) {
+        int n = entries.size();
+        int to = from;
+        long estimate = 0;
+        while (to < n && (to == from || estimate + entries.get(to).sizeEstimate() <= TARGET_RECORD_BYTES)) {
+            estimate += entries.get(to).sizeEstimate();
+            to++;
+        }
+        return to;
     }
 
     /** A source thread's encoder for {@link #encodeAhead}. */
@@ -395,12 +405,7 @@ public final class DiskBuffer implements Closeable {
         List<int[]> bounds = new ArrayList<>(1);
         int from = 0;
         while (from < n) {
-            int to = from;
-            long estimate = 0;
-            while (to < n && (to == from || estimate + entries.get(to).sizeEstimate() <= TARGET_RECORD_BYTES)) {
-                estimate += entries.get(to).sizeEstimate();
-                to++;
-            }
+            int to = recordEnd(entries, from);
             int start = out.length();
             codec.encode(0, sourceId, entries, from, to, out);
             bounds.add(new int[] {start, out.length() - start});

@@ -172,16 +172,6 @@ public final class ByteBuilder {
         len = p + n;
     }
 
-    /** Appends {@code q}, then {@code src[off, off+n)}, then {@code q} again, with one capacity check. */
-    public ByteBuilder writeBetween(int q, byte[] src, int off, int n) {
-        ensure(n + 2);
-        buf[len++] = (byte) q;
-        System.arraycopy(src, off, buf, len, n);
-        len += n;
-        buf[len++] = (byte) q;
-        return this;
-    }
-
     public int length() {
         return len;
     }

@@ -32,14 +32,6 @@ class ByteBuilderTest {
     }
 
     @Test
-    void writeBetweenQuotesAPartOfAnArray() {
-        ByteBuilder out = new ByteBuilder(16);
-        byte[] src = "xxhello worldxx".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        out.write('{').writeBetween('"', src, 2, 11).writeBetween('"', src, 0, 0).write('}');
-        assertEquals("{\"hello world\"\"\"}", out.toString());
-    }
-
-    @Test
     void writeWordsAppendsExactlyTheLengthGiven() {
         ByteBuilder out = new ByteBuilder(16); // grows as it goes
         StringBuilder want = new StringBuilder();
